@@ -1,0 +1,5 @@
+"""``python -m deepimage`` runs the command line."""
+
+from deepimage.cli.main import main
+
+main()

@@ -1,0 +1,93 @@
+"""Turn a loaded data set into batch datasets at the model's input size and channels.
+
+Example:
+    >>> from deepimage.data.classification import load_classification_data
+    >>> prepared = prepare_data(load_classification_data("digits"), "small-cnn", 16)
+    >>> prepared.img_size, prepared.channels, len(prepared.classes)
+    (16, 1, 10)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from deepimage.data.batches import FileBatches, TensorBatches, resize_uint8, to_chw_tensor
+from deepimage.data.classification import ClassificationData, Split
+from deepimage.models.registry import model_info
+
+DEFAULT_FILE_SIZE = 64  # input side for image folders whose files differ in size
+STATS_SAMPLE = 10_000  # images used to estimate the normalisation mean and std
+
+
+@dataclass
+class PreparedData:
+    """Batch datasets per split plus what the model must know about its input."""
+
+    classes: list[str]
+    channels: int
+    img_size: int
+    mean: list[float]
+    std: list[float]
+    splits: dict[str, TensorBatches | FileBatches]
+
+    @property
+    def train(self) -> TensorBatches | FileBatches:
+        return self.splits["train"]
+
+    @property
+    def val(self) -> TensorBatches | FileBatches:
+        return self.splits["val"]
+
+    @property
+    def test(self) -> TensorBatches | FileBatches | None:
+        return self.splits.get("test")
+
+
+def prepare_data(
+    data: ClassificationData, model: str, img_size: int | None, trained: Any | None = None
+) -> PreparedData:
+    """Batch datasets for ``model``; ``trained`` (a task's hparams) fixes channels and size."""
+    channels = trained.in_channels if trained else data.channels
+    size = img_size or (max(data.image_size) if data.image_size else DEFAULT_FILE_SIZE)
+    size = max(size, model_info("classify", model).min_size)
+    splits = {name: _batches(split, channels, size) for name, split in data.splits.items()}
+    if trained:
+        mean, std = list(trained.mean), list(trained.std)
+    else:
+        mean, std = _channel_stats(splits["train"])
+    return PreparedData(list(data.classes), channels, size, mean, std, splits)
+
+
+def _batches(split: Split, channels: int, size: int) -> TensorBatches | FileBatches:
+    labels = torch.as_tensor(split.labels, dtype=torch.int64)
+    if split.images is None:
+        return FileBatches(split.paths or [], split.labels, channels, size)
+    images = _match_channels(split.images, channels)
+    if images.shape[1] != size or images.shape[2] != size:
+        images = np.stack([resize_uint8(img, size).reshape(size, size, channels) for img in images])
+    return TensorBatches(to_chw_tensor(images), labels)
+
+
+def _match_channels(images: np.ndarray, channels: int) -> np.ndarray:
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.shape[-1] == channels:
+        return images
+    if channels == 3:
+        return np.repeat(images, 3, axis=-1)
+    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+    return (images[..., :3].astype(np.float32) @ weights).round().astype(np.uint8)[..., None]
+
+
+def _channel_stats(train: TensorBatches | FileBatches) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of the training images in [0, 1] (on a sample)."""
+    count = min(len(train), STATS_SAMPLE if isinstance(train, TensorBatches) else 256)
+    picks = np.random.default_rng(0).choice(len(train), size=count, replace=False).tolist()
+    images, _ = train[picks]
+    x = images.float().div(255).transpose(0, 1).reshape(images.shape[1], -1)
+    std = x.std(dim=1).clamp_min(1e-3)
+    return x.mean(dim=1).tolist(), std.tolist()

@@ -1,0 +1,1 @@
+"""The ``deepimage`` command: one module per command group; parse, call the API, print."""

@@ -1,0 +1,56 @@
+"""``deepimage demo``: the whole classification workflow on data that ships with scikit-learn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from deepimage.api.classifier import Classifier
+from deepimage.cli.output import console, emit
+from deepimage.data.classification import load_classification_data
+from deepimage.io import write_image
+
+
+def demo(
+    epochs: int = typer.Option(8, "--epochs", "-e", min=1, help="Training epochs."),
+    runs_root: str = typer.Option("runs", "--runs", help="Folder that holds run folders."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object as the last stdout line."
+    ),
+) -> None:
+    """Train small-cnn on scikit-learn's 8x8 digits, evaluate it and label a few images."""
+    console.print("[bold]deepimage demo[/]: small-cnn on scikit-learn's handwritten digits")
+    clf = Classifier("small-cnn")
+    report = clf.fit(
+        "digits",
+        epochs=epochs,
+        img_size=16,
+        name="demo",
+        runs_root=runs_root,
+        quiet=quiet,
+        device="cpu",
+    )
+    run_dir = Path(report["run_dir"])
+    samples = _write_samples(run_dir / "samples")
+    predictions = clf.predict([str(p) for p in samples], top_k=3)
+    lines = [
+        f"test top1 {report['test']['top1']:.4f} on {report['test']['images']} images "
+        f"({report['train_images_per_s']:.0f} training images/s)",
+        *(f"  {Path(p['path']).name}: {p['label']} ({p['score']:.2f})" for p in predictions),
+        f"run folder: {run_dir}",
+        f"plots: {', '.join(str(p) for p in sorted((run_dir / 'plots').glob('*.png')))}",
+    ]
+    emit({**report, "predictions": predictions}, as_json, "\n".join(lines))
+
+
+def _write_samples(folder: Path, count: int = 6) -> list[Path]:
+    """Save a few test digits as PNG files, named after their true label."""
+    test = load_classification_data("digits").splits["test"]
+    paths = []
+    for index in range(count):
+        path = folder / f"digit{index}_true{test.labels[index]}.png"
+        write_image(path, test.images[index].squeeze(-1))
+        paths.append(path)
+    return paths

@@ -1,0 +1,118 @@
+"""Batches for training and inference: whole batches are indexed at once (no per-sample
+collate), shuffled by epoch and seed so that a resumed run sees the same order, and sharded
+by rank for DDP.
+
+Example:
+    >>> sampler = EpochBatchSampler(10, batch_size=4, shuffle=True, seed=0)
+    >>> [len(b) for b in sampler]
+    [4, 4, 2]
+    >>> first = list(sampler); sampler.set_epoch(0); first == list(sampler)
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from deepimage.io import read_image
+
+
+def resize_uint8(image: np.ndarray, size: int) -> np.ndarray:
+    """Resize an HxW(xC) uint8 image to ``size`` x ``size`` (area when shrinking)."""
+    if image.shape[0] == size and image.shape[1] == size:
+        return image
+    shrinking = image.shape[0] > size or image.shape[1] > size
+    out = cv2.resize(
+        image, (size, size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+    )
+    return out.reshape(size, size, -1) if image.ndim == 3 else out
+
+
+def to_chw_tensor(images: np.ndarray) -> torch.Tensor:
+    """N x H x W [x C] uint8 array -> N x C x H x W uint8 tensor."""
+    if images.ndim == 3:
+        images = images[..., None]
+    return torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+
+
+def load_for_model(path: str | Path, channels: int, size: int) -> np.ndarray:
+    """Decode a file as the model expects it: H x W x C uint8 at ``size``, gray or RGB."""
+    image = read_image(path, mode="gray" if channels == 1 else "rgb")
+    image = resize_uint8(image, size)
+    return image.reshape(size, size, channels)
+
+
+class EpochBatchSampler:
+    """Yields lists of indices; the order depends only on (seed, epoch, rank)."""
+
+    def __init__(
+        self,
+        length: int,
+        batch_size: int,
+        shuffle: bool,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        self.length, self.batch_size, self.shuffle, self.seed = length, batch_size, shuffle, seed
+        self.rank, self.world_size = rank, world_size
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Called by Lightning at the start of every epoch."""
+        self.epoch = epoch
+
+    def _indices(self) -> np.ndarray:
+        if not self.shuffle:
+            order = np.arange(self.length)
+        else:
+            order = np.random.default_rng([self.seed, self.epoch]).permutation(self.length)
+        per_rank = -(-self.length // self.world_size)
+        order = np.resize(order, per_rank * self.world_size)  # pad by wrapping, like DDP samplers
+        return order[self.rank :: self.world_size]
+
+    def __iter__(self) -> Iterator[list[int]]:
+        order = self._indices()
+        for start in range(0, len(order), self.batch_size):
+            yield order[start : start + self.batch_size].tolist()
+
+    def __len__(self) -> int:
+        per_rank = -(-self.length // self.world_size)
+        return -(-per_rank // self.batch_size)
+
+
+class TensorBatches(Dataset):
+    """In-memory images (N x C x H x W uint8) and labels, indexed a batch at a time."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor) -> None:
+        self.images, self.labels = images, labels
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        index = torch.as_tensor(indices)
+        return self.images[index], self.labels[index]
+
+
+class FileBatches(Dataset):
+    """Image files decoded (and resized) a batch at a time, in DataLoader workers."""
+
+    def __init__(self, paths: Sequence[Path], labels: np.ndarray, channels: int, size: int) -> None:
+        self.paths, self.labels = list(paths), torch.as_tensor(labels, dtype=torch.int64)
+        self.channels, self.size = channels, size
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
+        images = np.stack(
+            [load_for_model(self.paths[i], self.channels, self.size) for i in indices]
+        )
+        return to_chw_tensor(images), self.labels[torch.as_tensor(indices)]

@@ -1,0 +1,1 @@
+"""Run folders, checkpoints, devices and the Lightning trainer factory."""

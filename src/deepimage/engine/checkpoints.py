@@ -1,0 +1,56 @@
+"""Checkpoint files: written atomically, read only through the safe (weights-only) unpickler.
+
+A model file is untrusted input: ``load_checkpoint`` never runs code from it.
+
+Example:
+    >>> import tempfile, pathlib, torch
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "m.ckpt"
+    >>> torch.save({"state_dict": {"w": torch.ones(1)}}, path)
+    >>> load_checkpoint(path)["state_dict"]["w"]
+    tensor([1.])
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+from typing import Any
+
+import torch
+from lightning.pytorch.plugins.io import TorchCheckpointIO
+
+from deepimage.engine.files import atomic_write
+from deepimage.errors import ModelFileError
+
+
+class AtomicCheckpointIO(TorchCheckpointIO):
+    """Lightning checkpoint I/O that writes to a temporary file and renames it into place."""
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: str | os.PathLike[str], storage_options: Any = None
+    ) -> None:
+        atomic_write(path, lambda handle: torch.save(checkpoint, handle))
+
+
+def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True``; refuse anything else with a clear error."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such model file. Pass a .ckpt file or a run folder.")
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise ModelFileError(
+            f"{path}: refused to load: the file holds Python objects other than tensors and plain "
+            "data, which could run code. Use a checkpoint written by deepimage, or re-save the "
+            f"weights as a plain state_dict. ({str(error).splitlines()[0]})"
+        ) from None
+    except (RuntimeError, EOFError, OSError, ValueError) as error:
+        raise ModelFileError(
+            f"{path}: not a readable model file ({error}). It may be truncated or not a "
+            "checkpoint at all; re-export it or pick another file."
+        ) from None
+    if not isinstance(checkpoint, dict):
+        raise ModelFileError(f"{path}: not a deepimage checkpoint (expected a dictionary).")
+    return checkpoint

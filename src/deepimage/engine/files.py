@@ -1,0 +1,51 @@
+"""Atomic writes: a reader sees the old file or the new one, never half of one.
+
+Example:
+    >>> import json, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "report.json"
+    >>> write_json(path, {"top1": 0.9})
+    >>> json.loads(path.read_text())
+    {'top1': 0.9}
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+
+def atomic_write(path: str | os.PathLike[str], write: Callable[[IO[bytes]], None]) -> None:
+    """Call ``write`` on a temporary file beside ``path``, flush it to disk, then rename."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    """Write ``text`` as UTF-8, atomically."""
+    atomic_write(path, lambda handle: handle.write(text.encode()))
+
+
+def write_json(path: str | os.PathLike[str], data: Any) -> None:
+    """Write ``data`` as indented JSON, atomically."""
+    write_text(path, json.dumps(data, indent=2, default=str) + "\n")
+
+
+def write_yaml(path: str | os.PathLike[str], data: Any) -> None:
+    """Write ``data`` as YAML, atomically."""
+    write_text(path, yaml.safe_dump(data, sort_keys=False))

@@ -1,0 +1,36 @@
+"""Run folders: ``runs/<task>/<name>/``, never overwritten (an existing name gets a suffix).
+
+Example:
+    >>> import tempfile
+    >>> root = tempfile.mkdtemp()
+    >>> new_run_dir("classify", "exp", root).name, new_run_dir("classify", "exp", root).name
+    ('exp', 'exp-2')
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+RUN_DIR_ENV = "DEEPIMAGE_RUN_DIR"  # lets DDP worker processes find the run their launcher made
+
+
+def new_run_dir(task: str, name: str, root: str | os.PathLike[str] = "runs") -> Path:
+    """Create and return a fresh run folder; reuse the launcher's one in a DDP worker."""
+    inherited = os.environ.get(RUN_DIR_ENV)
+    if inherited and os.environ.get("LOCAL_RANK", "0") != "0":
+        return Path(inherited)
+    base = Path(root) / task
+    base.mkdir(parents=True, exist_ok=True)
+    candidate, number = base / name, 1
+    while True:
+        try:
+            candidate.mkdir()
+            break
+        except FileExistsError:
+            number += 1
+            candidate = base / f"{name}-{number}"
+    for sub in ("checkpoints", "plots"):
+        (candidate / sub).mkdir()
+    os.environ[RUN_DIR_ENV] = str(candidate.resolve())
+    return candidate

@@ -1,0 +1,120 @@
+"""The Lightning Trainer every task trains with: run-folder checkpoints and metrics,
+early stopping, a time budget, a rich progress bar, device and DDP selection.
+
+Example:
+    >>> import tempfile
+    >>> trainer = build_trainer(tempfile.mkdtemp(), TrainerOptions(epochs=1, quiet=True))
+    >>> trainer.max_epochs
+    1
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.loggers import CSVLogger
+
+from deepimage.engine.checkpoints import AtomicCheckpointIO
+from deepimage.engine.devices import precision_for, resolve_accelerator
+
+for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
+warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+
+
+@dataclass
+class TrainerOptions:
+    """How to train, independent of the task."""
+
+    epochs: int = 10
+    monitor: str = "val/acc"
+    mode: str = "max"
+    device: str = "auto"
+    devices: int = 1
+    deterministic: bool = False
+    time_minutes: float | None = None
+    patience: int | None = None
+    quiet: bool = False
+
+
+class ThroughputMeter(Callback):
+    """Steady-state training images per second: skips each epoch's first batches and the
+    time spent validating; shows the live figure on the progress bar."""
+
+    WARMUP_BATCHES = 5
+
+    def __init__(self) -> None:
+        self.images = 0
+        self.seconds = 0.0
+        self._last: float | None = None
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self._last = None
+
+    def on_train_batch_end(
+        self,
+        trainer: pl.Trainer,
+        pl_module: pl.LightningModule,
+        outputs: Any,
+        batch: Any,
+        batch_idx: int,
+    ) -> None:
+        now = time.perf_counter()
+        if batch_idx >= self.WARMUP_BATCHES and self._last is not None:
+            self.images += len(batch[1]) * trainer.world_size
+            self.seconds += now - self._last
+            pl_module.log("img/s", self.images_per_s, prog_bar=True, rank_zero_only=True)
+        self._last = now
+
+    @property
+    def images_per_s(self) -> float:
+        return self.images / self.seconds if self.seconds else 0.0
+
+
+def build_trainer(
+    run_dir: str | Path, options: TrainerOptions, callbacks: list[Callback] | None = None
+) -> pl.Trainer:
+    """A Trainer writing ``metrics.csv`` and ``checkpoints/{best,last}.ckpt`` into ``run_dir``."""
+    run_dir = Path(run_dir)
+    accelerator = resolve_accelerator(options.device)
+    checkpoint = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints",
+        filename="best",
+        monitor=options.monitor,
+        mode=options.mode,
+        save_last=True,
+        enable_version_counter=False,
+    )
+    all_callbacks: list[Callback] = [checkpoint, *(callbacks or [])]
+    if options.patience:
+        all_callbacks.append(
+            EarlyStopping(options.monitor, patience=options.patience, mode=options.mode)
+        )
+    if not options.quiet:
+        all_callbacks.append(RichProgressBar(leave=True))
+    return pl.Trainer(
+        default_root_dir=run_dir,
+        max_epochs=options.epochs,
+        max_time={"minutes": options.time_minutes} if options.time_minutes else None,
+        accelerator=accelerator,
+        devices=options.devices,
+        strategy="ddp" if options.devices > 1 else "auto",
+        precision=precision_for(accelerator),
+        deterministic=options.deterministic,
+        callbacks=all_callbacks,
+        logger=CSVLogger(save_dir=run_dir, name="", version=""),
+        plugins=[AtomicCheckpointIO()],
+        enable_progress_bar=not options.quiet,
+        enable_model_summary=False,
+        use_distributed_sampler=False,
+        log_every_n_steps=50,
+        num_sanity_val_steps=0,
+    )

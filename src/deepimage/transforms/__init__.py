@@ -1,0 +1,1 @@
+"""Augmentation: batch presets for classification, box/mask-aware pipelines for other tasks."""

@@ -1,0 +1,1 @@
+"""Pictures of results: curves, confusion matrices, image grids (matplotlib, Agg backend)."""

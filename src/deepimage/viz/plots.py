@@ -1,0 +1,100 @@
+"""Plots written as PNG files (matplotlib's Agg backend; no display needed).
+
+Example:
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "cm.png"
+    >>> plot_confusion_matrix([[5, 1], [0, 4]], ["a", "b"], out)
+    >>> out.stat().st_size > 0
+    True
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from deepimage.engine.files import atomic_write, write_text
+
+
+def _save(fig: Figure, path: Path) -> None:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    atomic_write(path, lambda handle: handle.write(buffer.getvalue()))
+
+
+def plot_training_curves(metrics_csv: Path, out: Path) -> None:
+    """Loss and accuracy per epoch from Lightning's ``metrics.csv``."""
+    with open(metrics_csv, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    series: dict[str, dict[int, float]] = {}
+    for row in rows:
+        for key, value in row.items():
+            if value and key not in ("epoch", "step") and not key.endswith("_step"):
+                series.setdefault(key.removesuffix("_epoch"), {})[int(row["epoch"])] = float(value)
+    panels = [
+        ("loss", [k for k in series if "loss" in k]),
+        ("accuracy", [k for k in series if "acc" in k]),
+    ]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, (title, keys) in zip(axes, panels, strict=True):
+        for key in keys:
+            epochs = sorted(series[key])
+            ax.plot(
+                [e + 1 for e in epochs], [series[key][e] for e in epochs], marker="o", label=key
+            )
+        ax.set(title=title, xlabel="epoch")
+        ax.grid(alpha=0.3)
+        if keys:
+            ax.legend()
+    _save(fig, out)
+
+
+def plot_confusion_matrix(matrix: Sequence[Sequence[int]], classes: list[str], out: Path) -> None:
+    """A confusion matrix heat map, true classes down, predictions across, counts printed."""
+    cm = np.asarray(matrix)
+    side = max(4.0, 0.6 * len(classes) + 2)
+    fig, ax = plt.subplots(figsize=(side, side))
+    ax.imshow(cm, cmap="Blues")
+    ticks = range(len(classes))
+    ax.set_xticks(ticks, classes, rotation=45, ha="right")
+    ax.set_yticks(ticks, classes)
+    ax.set(xlabel="predicted", ylabel="true", title="confusion matrix")
+    for i, j in np.ndindex(cm.shape):
+        colour = "white" if cm[i, j] > cm.max() / 2 else "black"
+        ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=colour, fontsize=8)
+    _save(fig, out)
+
+
+def write_confusion_csv(matrix: Sequence[Sequence[int]], classes: list[str], out: Path) -> None:
+    """The confusion matrix as CSV: a header of predicted classes, one row per true class."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["true\\predicted", *classes])
+    for name, row in zip(classes, matrix, strict=True):
+        writer.writerow([name, *row])
+    write_text(out, buffer.getvalue())
+
+
+def plot_image_grid(
+    images: Sequence[np.ndarray], titles: Sequence[str], out: Path, columns: int = 8
+) -> None:
+    """HxW or HxWxC uint8 images in a grid with a title above each."""
+    rows = max(1, math.ceil(len(images) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.9 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, image, title in zip(axes.flat, images, titles, strict=False):
+        ax.imshow(image.squeeze(), cmap="gray" if image.ndim == 2 or image.shape[-1] == 1 else None)
+        ax.set_title(title, fontsize=7)
+    _save(fig, out)
