@@ -27,7 +27,7 @@ from deepimage.data.classification import ClassificationData, load_classificatio
 from deepimage.data.module import BatchDataModule, batch_loader
 from deepimage.engine.checkpoints import load_checkpoint
 from deepimage.engine.devices import torch_device
-from deepimage.engine.files import write_json, write_yaml
+from deepimage.io.files import write_json, write_yaml
 from deepimage.engine.runs import new_run_dir
 from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer
 from deepimage.errors import DeepImageError, ModelFileError

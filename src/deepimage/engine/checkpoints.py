@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from deepimage.engine.files import atomic_write
+from deepimage.io.files import atomic_write
 from deepimage.errors import ModelFileError
 
 

@@ -10,7 +10,9 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import logging
+import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from typing import Any
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
 from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 
 from deepimage.engine.checkpoints import AtomicCheckpointIO
 from deepimage.engine.devices import precision_for, resolve_accelerator
@@ -43,6 +46,33 @@ class TrainerOptions:
     time_minutes: float | None = None
     patience: int | None = None
     quiet: bool = False
+
+
+class _AppendingWriter(ExperimentWriter):
+    """Lightning's CSV writer, except that a resumed run appends to ``metrics.csv``
+    instead of deleting the rows of the epochs before the interruption."""
+
+    def __init__(self, log_dir: str) -> None:
+        super().__init__(log_dir)
+        if os.path.isfile(self.metrics_file_path):
+            with open(self.metrics_file_path, newline="") as handle:
+                self.metrics_keys = sorted(next(csv.reader(handle), []))
+
+    def _check_log_dir_exists(self) -> None:
+        """The run folder is ours: nothing in it is stale."""
+
+
+class RunLogger(CSVLogger):
+    """Writes ``metrics.csv`` straight into the run folder."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__(save_dir=run_dir, name="", version="")
+
+    @property
+    def experiment(self) -> _AppendingWriter:
+        if self._experiment is None:
+            self._experiment = _AppendingWriter(log_dir=self.log_dir)
+        return self._experiment
 
 
 class ThroughputMeter(Callback):
@@ -110,7 +140,7 @@ def build_trainer(
         precision=precision_for(accelerator),
         deterministic=options.deterministic,
         callbacks=all_callbacks,
-        logger=CSVLogger(save_dir=run_dir, name="", version=""),
+        logger=RunLogger(run_dir),
         plugins=[AtomicCheckpointIO()],
         enable_progress_bar=not options.quiet,
         enable_model_summary=False,

@@ -23,7 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from deepimage.engine.files import atomic_write, write_text
+from deepimage.io.files import atomic_write, write_text
 
 
 def _save(fig: Figure, path: Path) -> None:

@@ -1,0 +1,143 @@
+"""A health report on a classification data set: counts, sizes, bad files, duplicates.
+
+Example:
+    >>> report = inspect_data("digits")
+    >>> report["splits"]["train"]["count"], report["splits"]["train"]["width"]
+    (1259, {'min': 8, 'max': 8, 'mean': 8.0})
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from deepimage.data.classification import ClassificationData, Split, load_classification_data
+from deepimage.io.images import DEFAULT_MAX_PIXELS
+
+IMBALANCE_RATIO = 1.5
+"""A split whose largest class has more than this times the images of its smallest is flagged."""
+
+_ARRAY_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
+
+
+def inspect_data(
+    spec: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS, workers: int = 0
+) -> dict[str, Any]:
+    """Describe a data set (any ``spec`` of :func:`load_classification_data`) as JSON-ready data.
+
+    Bad images never raise here: they are skipped and listed under "bad_files". The
+    report has, per split, the images per class and width/height statistics, pixel
+    modes and channel counts; "duplicates" lists groups of identical images (files by
+    SHA-1 of their bytes, in-memory images as "split:index"); "warnings" flags class
+    imbalance (largest/smallest class above :data:`IMBALANCE_RATIO`), classes missing
+    from a split, duplicates across splits and bad files.
+
+    Example:
+        >>> report = inspect_data("digits")
+        >>> report["name"], report["channels"], report["image_size"], report["bad_files"]
+        ('digits', 1, [8, 8], [])
+        >>> report["splits"]["test"]["per_class"]["0"], report["warnings"]
+        (27, [])
+    """
+    data = load_classification_data(spec, skip_bad=True, max_pixels=max_pixels, workers=workers)
+    splits = {name: _split_report(split, data.classes) for name, split in data.splits.items()}
+    groups = _duplicate_groups(data)
+    return {
+        "name": data.name,
+        "source": data.source,
+        "classes": data.classes,
+        "channels": data.channels,
+        "image_size": list(data.image_size) if data.image_size else None,
+        "splits": splits,
+        "bad_files": data.bad_files,
+        "duplicates": [[key for _, key in group] for group in groups],
+        "warnings": _warnings(splits, groups, data.bad_files),
+    }
+
+
+def _split_report(split: Split, classes: list[str]) -> dict[str, Any]:
+    counts = np.bincount(split.labels, minlength=len(classes))
+    if split.infos is not None:
+        widths = np.array([info.width for info in split.infos])
+        heights = np.array([info.height for info in split.infos])
+        modes = Counter(info.mode for info in split.infos)
+        channels = Counter(info.channels for info in split.infos)
+    else:
+        count, height, width, depth = split.images.shape
+        widths, heights = np.full(count, width), np.full(count, height)
+        modes, channels = Counter({_ARRAY_MODES[depth]: count}), Counter({depth: count})
+    return {
+        "count": len(split),
+        "per_class": {cls: int(n) for cls, n in zip(classes, counts, strict=True)},
+        "width": _stats(widths),
+        "height": _stats(heights),
+        "modes": dict(modes),
+        "channels": {str(depth): n for depth, n in sorted(channels.items())},
+    }
+
+
+def _stats(values: np.ndarray) -> dict[str, int | float]:
+    return {
+        "min": int(values.min()),
+        "max": int(values.max()),
+        "mean": round(float(values.mean()), 2),
+    }
+
+
+def _duplicate_groups(data: ClassificationData) -> list[list[tuple[str, str]]]:
+    """Groups of (split, key) whose content is byte-for-byte identical."""
+    by_digest: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for name, split in data.splits.items():
+        for key, digest in _digests(name, split):
+            by_digest[digest].append((name, key))
+    return sorted(group for group in by_digest.values() if len(group) > 1)
+
+
+def _digests(name: str, split: Split) -> Iterator[tuple[str, str]]:
+    if split.paths is not None:
+        for path in split.paths:
+            yield str(path), hashlib.sha1(path.read_bytes(), usedforsecurity=False).hexdigest()
+    else:
+        for index, image in enumerate(split.images):
+            yield (
+                f"{name}:{index}",
+                hashlib.sha1(image.tobytes(), usedforsecurity=False).hexdigest(),
+            )
+
+
+def _warnings(
+    splits: dict[str, dict[str, Any]],
+    groups: list[list[tuple[str, str]]],
+    bad_files: list[dict[str, str]],
+) -> list[str]:
+    warnings = [message for name, report in splits.items() for message in _balance(name, report)]
+    crossing = sum(len({split for split, _ in group}) > 1 for group in groups)
+    if crossing:
+        warnings.append(
+            f"{crossing} group(s) of identical images span more than one split: "
+            "evaluation scores will be optimistic"
+        )
+    if bad_files:
+        warnings.append(f"{len(bad_files)} bad file(s) skipped (see bad_files)")
+    return warnings
+
+
+def _balance(split: str, report: dict[str, Any]) -> list[str]:
+    per_class: dict[str, int] = report["per_class"]
+    missing = [cls for cls, n in per_class.items() if n == 0]
+    if missing:
+        return [f"{split}: no images of class(es) {', '.join(missing)}"]
+    largest = max(per_class, key=per_class.__getitem__)
+    smallest = min(per_class, key=per_class.__getitem__)
+    ratio = per_class[largest] / per_class[smallest]
+    if ratio <= IMBALANCE_RATIO:
+        return []
+    return [
+        f"{split}: class imbalance: {largest} has {per_class[largest]} images, "
+        f"{smallest} {per_class[smallest]} (ratio {ratio:.1f} > {IMBALANCE_RATIO})"
+    ]

@@ -1,0 +1,48 @@
+"""The classification model registry builds every model for small and larger inputs."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from deepimage.errors import DeepImageError
+from deepimage.models import create_model, list_models
+
+NAMES = [m.name for m in list_models("classify")]
+
+
+def test_registry_lists_the_required_models() -> None:
+    required = {"small-cnn", "lenet5", "resnet18", "resnet34", "resnet50"}
+    required |= {"mobilenet-v3-small", "mobilenet-v3-large", "efficientnet-b0", "resnet-mini"}
+    assert required <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(("channels", "size"), [(1, 28), (3, 40)])
+def test_every_model_fits_channels_and_size(name: str, channels: int, size: int) -> None:
+    net = create_model("classify", name, num_classes=7, in_channels=channels, img_size=size).eval()
+    with torch.no_grad():
+        assert net(torch.rand(2, channels, size, size)).shape == (2, 7)
+
+
+def test_small_cnn_is_the_mission_network() -> None:
+    net = create_model("classify", "small-cnn", num_classes=10, in_channels=1, img_size=28)
+    kinds = [type(layer) for layer in net]
+    assert kinds == [
+        nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Conv2d, nn.ReLU, nn.MaxPool2d,
+        nn.Flatten, nn.Linear, nn.ReLU, nn.Linear,
+    ]  # fmt: skip
+    assert (net[0].out_channels, net[0].kernel_size) == (32, (3, 3))
+    assert (net[3].out_channels, net[3].kernel_size) == (64, (3, 3))
+    assert (net[7].in_features, net[7].out_features) == (64 * 5 * 5, 64)
+
+
+def test_unknown_model_names_the_choices() -> None:
+    with pytest.raises(DeepImageError, match="small-cnn"):
+        create_model("classify", "no-such-net", num_classes=2)
+
+
+def test_pretrained_is_refused_for_models_without_published_weights() -> None:
+    with pytest.raises(DeepImageError, match="--weights"):
+        create_model("classify", "small-cnn", num_classes=2, pretrained=True)
