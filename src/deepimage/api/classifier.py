@@ -27,11 +27,11 @@ from deepimage.data.classification import ClassificationData, load_classificatio
 from deepimage.data.module import BatchDataModule, batch_loader
 from deepimage.engine.checkpoints import load_checkpoint
 from deepimage.engine.devices import torch_device
-from deepimage.io.files import write_json, write_yaml
 from deepimage.engine.runs import new_run_dir
 from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer
 from deepimage.errors import DeepImageError, ModelFileError
 from deepimage.io import IMAGE_EXTENSIONS
+from deepimage.io.files import write_json, write_yaml
 from deepimage.tasks.classification import ClassificationTask, task_from_checkpoint
 from deepimage.tasks.classification_metrics import classification_metrics
 from deepimage.viz.plots import (

@@ -29,8 +29,8 @@ from typing import IO, NamedTuple
 import numpy as np
 
 from deepimage.data.idx import read_idx
-from deepimage.io.files import atomic_write
 from deepimage.errors import BadImageError, DataNotFoundError, DeepImageError
+from deepimage.io.files import atomic_write
 from deepimage.io.images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, ImageInfo, probe_image
 
 SPLITS = ("train", "val", "test")

@@ -19,8 +19,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from deepimage.io.files import atomic_write
 from deepimage.errors import DataNotFoundError, DeepImageError
+from deepimage.io.files import atomic_write
 
 _DTYPES = {
     0x08: np.dtype(np.uint8),

@@ -20,8 +20,8 @@ from typing import Any
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
-from deepimage.io.files import atomic_write
 from deepimage.errors import ModelFileError
+from deepimage.io.files import atomic_write
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):

@@ -27,8 +27,8 @@ from typing import BinaryIO, Literal
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from deepimage.io.files import atomic_write
 from deepimage.errors import BadImageError, DeepImageError
+from deepimage.io.files import atomic_write
 
 DEFAULT_MAX_PIXELS = 89_478_485
 """Pillow's own default decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``)."""
@@ -167,7 +167,9 @@ def write_image(
     image = _array_to_image(path, np.asarray(array), file_format)
     options = _save_options(path, file_format, quality)
     try:
-        atomic_write(path, lambda handle: image.save(handle, format=file_format, **options), durable=False)
+        atomic_write(
+            path, lambda handle: image.save(handle, format=file_format, **options), durable=False
+        )
     except OSError as exc:
         raise DeepImageError(f"{path}: cannot write the image ({exc})") from exc
 
