@@ -1,5 +1,18 @@
-"""The Python API: one class per task with fit / evaluate / predict / load."""
+"""The Python API: one class per task with fit / evaluate / predict / load.
 
-from deepimage.api.classifier import Classifier
+Imported lazily, so that commands which need no torch (``deepimage process``) start fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["Classifier"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Classifier":
+        from deepimage.api.classifier import Classifier
+
+        return Classifier
+    raise AttributeError(name)

@@ -56,7 +56,7 @@ class FitSettings:
     schedule: str = "cosine"
     weight_decay: float = 5e-4
     label_smoothing: float = 0.0
-    augment: str = "light"
+    augment: str = "none"
     pretrained: bool = False
     weights: str | None = None
     seed: int = 0

@@ -7,10 +7,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from deepimage.api.classifier import Classifier
 from deepimage.cli.output import console, emit
 from deepimage.errors import DeepImageError
-from deepimage.models import list_models
 
 app = typer.Typer(help="Train, evaluate and run image classifiers.", no_args_is_help=True)
 
@@ -22,6 +20,8 @@ DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or mps.")
 @app.command("models")
 def models(as_json: bool = JSON) -> None:
     """List the classification models."""
+    from deepimage.models import list_models
+
     rows = [
         {"name": m.name, "summary": m.summary, "min_size": m.min_size}
         for m in list_models("classify")
@@ -57,7 +57,7 @@ def train(
     weight_decay: float = typer.Option(5e-4, "--weight-decay"),
     label_smoothing: float = typer.Option(0.0, "--label-smoothing", min=0.0, max=0.5),
     augment: str = typer.Option(
-        "light", "--augment", help="none, light (shifts) or strong (+zoom, rotate, flip, erase)."
+        "none", "--augment", help="none, light (shifts) or strong (+zoom, rotate, flip, erase)."
     ),
     pretrained: bool = typer.Option(
         False, "--pretrained", help="Start from torchvision's weights (needs internet)."
@@ -89,6 +89,8 @@ def train(
     as_json: bool = JSON,
 ) -> None:
     """Train a classifier; writes a run folder with checkpoints, metrics, plots and a report."""
+    from deepimage.api.classifier import Classifier
+
     if not data and not resume:
         raise DeepImageError(
             "classify train needs --data (a built-in name, image folder or CSV) or --resume RUN_DIR."
@@ -157,6 +159,8 @@ def evaluate(
     as_json: bool = JSON,
 ) -> None:
     """Top-1/top-5, per-class precision/recall/F1, confusion matrix, calibration error."""
+    from deepimage.api.classifier import Classifier
+
     result = Classifier.load(model).evaluate(
         data,
         split,
@@ -193,6 +197,8 @@ def predict(
     as_json: bool = JSON,
 ) -> None:
     """Label images: prints a JSON array of {path, label, score, top} with --json."""
+    from deepimage.api.classifier import Classifier
+
     results = Classifier.load(model).predict(
         images, top_k=top_k, batch_size=batch_size, device=device
     )

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import typer
 
-from deepimage.api.classifier import Classifier
 from deepimage.cli.output import console, emit
 from deepimage.data.classification import load_classification_data
 from deepimage.io import write_image
@@ -21,6 +20,8 @@ def demo(
     ),
 ) -> None:
     """Train small-cnn on scikit-learn's 8x8 digits, evaluate it and label a few images."""
+    from deepimage.api.classifier import Classifier
+
     console.print("[bold]deepimage demo[/]: small-cnn on scikit-learn's handwritten digits")
     clf = Classifier("small-cnn")
     report = clf.fit(

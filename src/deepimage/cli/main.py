@@ -14,7 +14,7 @@ import typer
 from rich.text import Text
 
 from deepimage import __version__
-from deepimage.cli import classify, data, demo
+from deepimage.cli import augment, classify, data, demo, process
 from deepimage.cli.output import console
 from deepimage.errors import DeepImageError
 
@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 app.add_typer(classify.app, name="classify")
 app.add_typer(data.app, name="data")
+app.add_typer(process.app, name="process")
+app.add_typer(augment.app, name="augment")
 app.command("demo")(demo.demo)
 
 

@@ -45,7 +45,7 @@ class ClassificationTask(pl.LightningModule):
         schedule: str = "cosine",
         weight_decay: float = 5e-4,
         label_smoothing: float = 0.0,
-        augment: str = "light",
+        augment: str = "none",
         seed: int = 0,
         pretrained: bool = False,
     ) -> None:

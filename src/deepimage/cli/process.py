@@ -1,0 +1,206 @@
+"""``deepimage process``: classical operations on files, folders and globs.
+
+One sub-command per operation of :mod:`deepimage.process.registry`, generated from its
+options (``deepimage process blur --sigma 2 photos/ -o out``), plus ``compress``,
+``pipeline FILE.yaml`` and ``list``. Every command takes the same run options
+(``-o/--out``, ``--workers``, ``--inplace``, ``--skip-existing``, ``--skip-bad``,
+``--quiet``, ``--json``) and calls :func:`deepimage.api.batch_process.process_files`.
+
+Example:
+    >>> from typer.testing import CliRunner
+    >>> "blur" in CliRunner().invoke(app, ["list"]).output
+    True
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import typer
+from rich.table import Table
+
+from deepimage.api.batch_process import (
+    COMPRESS,
+    Step,
+    load_pipeline,
+    operation_catalog,
+    parse_step,
+    process_files,
+)
+from deepimage.cli.output import console, emit
+from deepimage.process.registry import Operation, Param, list_operations
+
+app = typer.Typer(
+    help="Classical image operations on files, folders (recursive) and glob patterns.",
+    no_args_is_help=True,
+)
+
+INPUTS = typer.Argument(
+    ..., help="Image files, folders (searched recursively) or quoted glob patterns."
+)
+JSON = typer.Option(False, "--json", help="Print one JSON object as the last stdout line.")
+
+# The run options every processing command takes: name -> (annotation, typer option).
+RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
+    "out": (
+        Path,
+        typer.Option(
+            ..., "--out", "-o", help="Output folder; the inputs' folder structure is mirrored."
+        ),
+    ),
+    "workers": (
+        int,
+        typer.Option(1, "--workers", "-w", min=1, help="Processes (one OpenCV thread each)."),
+    ),
+    "inplace": (
+        bool,
+        typer.Option(
+            False, "--inplace", help="Allow writing into the input location, replacing inputs."
+        ),
+    ),
+    "skip_existing": (
+        bool,
+        typer.Option(False, "--skip-existing", help="Leave outputs that already exist alone."),
+    ),
+    "skip_bad": (
+        bool,
+        typer.Option(False, "--skip-bad", help="List unreadable images in the report and go on."),
+    ),
+    "quiet": (bool, typer.Option(False, "--quiet", "-q", help="No progress bar.")),
+    "as_json": (bool, JSON),
+}
+
+_SHOWN = 10  # bad files named in the summary
+_METAVARS = {int: "INT", float: "FLOAT", str: "TEXT", tuple: "N[,N...]"}
+
+
+def _parameter(name: str, annotation: Any, default: Any) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+def _option(param: Param) -> inspect.Parameter:
+    """A typer option for a registry option; None (not given) leaves the default to the op."""
+    flag = "--" + param.name.replace("_", "-")
+    help_text = _plain(param.help if param.required else f"{param.help} Default: {param.default}.")
+    if param.type is bool:
+        option = typer.Option(None, f"{flag}/--no-{flag[2:]}", help=help_text, show_default=False)
+        return _parameter(param.name, bool | None, option)
+    kind = Literal[param.choices] if param.choices else str  # type: ignore[valid-type]
+    option = typer.Option(
+        ... if param.required else None,
+        flag,
+        help=help_text,
+        show_default=False,
+        metavar=None if param.choices else _METAVARS[param.type],
+    )
+    return _parameter(param.name, kind if param.required else kind | None, option)
+
+
+def _plain(text: str) -> str:
+    """Docstring text for the terminal: no reST literal quotes."""
+    return text.replace("``", "")
+
+
+def _run(inputs: list[str], steps: list[Step], run: dict[str, Any]) -> None:
+    as_json = run.pop("as_json")
+    report = process_files(inputs, run.pop("out"), steps, **run)
+    emit(report, as_json, _summary(report))
+
+
+def _summary(report: dict[str, Any]) -> str:
+    totals = report["totals"]
+    lines = [
+        f"[bold]processed[/] {totals['processed']} of {totals['images']} images in "
+        f"{totals['seconds']:.1f} s ({totals['images_per_s'] or 0:.1f} images/s) "
+        f"into {report['outdir']}"
+    ]
+    if totals["skipped_existing"]:
+        lines.append(f"skipped {totals['skipped_existing']} existing outputs")
+    if totals["bad"]:
+        lines.append(f"skipped {totals['bad']} bad files (all listed in report.json):")
+        lines += [f"  {bad['path']}: {bad['reason']}" for bad in report["bad_files"][:_SHOWN]]
+    return "\n".join(lines)
+
+
+def _add_command(
+    name: str,
+    help_text: str,
+    options: list[inspect.Parameter],
+    make_steps: Callable[[dict[str, Any]], list[Step]],
+    leading: tuple[inspect.Parameter, ...] = (),
+) -> None:
+    """Register ``name``: its own parameters, INPUT..., then the run options."""
+    clash = {p.name for p in options} & {"inputs", *RUN_OPTIONS}
+    if clash:
+        raise RuntimeError(f"process {name}: option {clash} clashes with a run option")
+
+    def command(**kwargs: Any) -> None:
+        run = {key: kwargs.pop(key) for key in RUN_OPTIONS}
+        inputs = kwargs.pop("inputs")
+        _run(inputs, make_steps(kwargs), run)
+
+    parameters = [
+        *leading,
+        _parameter("inputs", list[str], INPUTS),
+        *options,
+        *(_parameter(key, kind, default) for key, (kind, default) in RUN_OPTIONS.items()),
+    ]
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters}
+    command.__doc__ = help_text
+    app.command(name, help=help_text, no_args_is_help=True)(command)
+
+
+def _add_operation(op: Operation) -> None:
+    def make_steps(values: dict[str, Any]) -> list[Step]:
+        return [parse_step(op.name, {k: v for k, v in values.items() if v is not None})]
+
+    _add_command(op.name, _plain(op.help), [_option(param) for param in op.params], make_steps)
+
+
+for _op in [*list_operations(), COMPRESS]:
+    _add_operation(_op)
+
+_add_command(
+    "pipeline",
+    "Run the steps of a YAML pipeline: a list of {op: name, option: value, ...}.",
+    [],
+    lambda values: load_pipeline(values["file"]),
+    leading=(
+        _parameter(
+            "file",
+            Path,
+            typer.Argument(..., help="YAML file, e.g. '- {op: resize, width: 512}'."),
+        ),
+    ),
+)
+
+
+@app.command("list")
+def list_command(as_json: bool = JSON) -> None:
+    """Show every operation with its options."""
+    catalog = operation_catalog()
+    if as_json:
+        emit(catalog, True)
+        return
+    table = Table("operation", "group", "what it does", "options")
+    for op in catalog:
+        table.add_row(op["name"], op["group"], _plain(op["help"]), _options_text(op["options"]))
+    console.print(table)
+
+
+def _options_text(options: list[dict[str, Any]]) -> str:
+    def one(option: dict[str, Any]) -> str:
+        flag = "--" + option["name"].replace("_", "-")
+        if option["required"]:
+            return f"{flag} (required)"
+        if option["choices"]:
+            return f"{flag} {'|'.join(map(str, option['choices']))}"
+        return f"{flag} {option['default']}"
+
+    return "\n".join(one(option) for option in options)

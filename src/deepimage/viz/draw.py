@@ -1,0 +1,75 @@
+"""Drawing on images with OpenCV: boxes with labels, masks as coloured overlays.
+
+Both take uint8 RGB (or grey) images and return a new RGB image; the input is unchanged.
+
+Example:
+    >>> import numpy as np
+    >>> image = np.zeros((32, 32), np.uint8)
+    >>> drawn = draw_boxes(image, np.array([[4, 4, 20, 20]]), ["cat"])
+    >>> drawn.shape, bool(drawn.any())
+    ((32, 32, 3), True)
+    >>> overlay_mask(image, np.eye(32, dtype=np.uint8))[0, 0].tolist()
+    [104, 11, 34]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+PALETTE = np.array(
+    [
+        [230, 25, 75],
+        [60, 180, 75],
+        [255, 225, 25],
+        [0, 130, 200],
+        [245, 130, 48],
+        [145, 30, 180],
+        [70, 240, 240],
+        [240, 50, 230],
+    ],
+    np.uint8,
+)
+"""RGB colours, one per class (cycled)."""
+
+
+def draw_boxes(
+    image: np.ndarray,
+    boxes: np.ndarray,
+    labels: Sequence[str | int] | None = None,
+    thickness: int = 1,
+) -> np.ndarray:
+    """``image`` as RGB with ``xyxy`` boxes outlined, each labelled when ``labels`` is given."""
+    out = _rgb(image)
+    for index, box in enumerate(np.asarray(boxes, dtype=np.float64).reshape(-1, 4)):
+        colour = tuple(int(c) for c in PALETTE[index % len(PALETTE)])
+        x0, y0, x1, y1 = (round(v) for v in box)
+        cv2.rectangle(out, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, thickness)
+        if labels is not None:
+            _label(out, str(labels[index]), (x0, y0), colour)
+    return out
+
+
+def overlay_mask(image: np.ndarray, mask: np.ndarray, alpha: float = 0.45) -> np.ndarray:
+    """``image`` as RGB with every non-zero mask value tinted in its class colour."""
+    out = _rgb(image)
+    shown = mask > 0
+    colours = PALETTE[(mask[shown].astype(np.int64) - 1) % len(PALETTE)]
+    out[shown] = (out[shown] * (1 - alpha) + colours * alpha).round().astype(np.uint8)
+    return out
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2 or image.shape[2] == 1:
+        return cv2.cvtColor(image, cv2.COLOR_GRAY2RGB)
+    return image[..., :3].copy()
+
+
+def _label(image: np.ndarray, text: str, corner: tuple[int, int], colour: tuple[int, ...]) -> None:
+    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.4
+    (width, height), _ = cv2.getTextSize(text, font, scale, 1)
+    x, y = corner[0], max(corner[1], height + 2)
+    cv2.rectangle(image, (x, y - height - 2), (x + width, y), colour, -1)
+    cv2.putText(image, text, (x, y - 2), font, scale, (0, 0, 0), 1, cv2.LINE_AA)
