@@ -46,3 +46,16 @@ def test_unknown_model_names_the_choices() -> None:
 def test_pretrained_is_refused_for_models_without_published_weights() -> None:
     with pytest.raises(DeepImageError, match="--weights"):
         create_model("classify", "small-cnn", num_classes=2, pretrained=True)
+
+
+def test_pretrained_offline_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from urllib.error import URLError
+
+    import torchvision.models._api as api
+
+    def offline(*args: object, **kwargs: object) -> None:
+        raise URLError("Name or service not known")
+
+    monkeypatch.setattr(api, "load_state_dict_from_url", offline)
+    with pytest.raises(DeepImageError, match=r"resnet18-.*\.pth.*--weights FILE"):
+        create_model("classify", "resnet18", num_classes=2, pretrained=True)

@@ -359,7 +359,7 @@ def _plot_mistakes(
         return
     images, _ = dataset[wrong]
     pictures = [img.permute(1, 2, 0).numpy() for img in images]
-    titles = [f"{classes[int(probs[i].argmax())]} ({classes[int(labels[i])]})" for i in wrong]
+    titles = [f"{classes[int(probs[i].argmax())]} (true {classes[int(labels[i])]})" for i in wrong]
     plot_image_grid(pictures, titles, out)
 
 

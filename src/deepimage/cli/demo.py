@@ -12,7 +12,7 @@ from deepimage.io import write_image
 
 
 def demo(
-    epochs: int = typer.Option(8, "--epochs", "-e", min=1, help="Training epochs."),
+    epochs: int = typer.Option(20, "--epochs", "-e", min=1, help="Training epochs."),
     runs_root: str = typer.Option("runs", "--runs", help="Folder that holds run folders."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     as_json: bool = typer.Option(

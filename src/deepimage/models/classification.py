@@ -15,6 +15,8 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
+from urllib.error import URLError
 
 import torch
 import torchvision
@@ -158,6 +160,19 @@ def _pretrained_weights(enum_name: str, pretrained: bool) -> object | None:
     return torchvision.models.get_weight(f"{enum_name}.DEFAULT")
 
 
+def _download_guarded(arch: str, weights: object | None) -> nn.Module:
+    """Build torchvision's ``arch``; a failed weight download becomes a clear error."""
+    try:
+        return getattr(torchvision.models, arch)(weights=weights)
+    except (URLError, OSError) as error:
+        cache = Path(torch.hub.get_dir()) / "checkpoints"
+        raise DeepImageError(
+            f"could not download torchvision's pretrained weights for {arch} ({error}). "
+            f"Without internet, put the weights file ({weights.url.rsplit('/', 1)[-1]}) "  # type: ignore[union-attr]
+            f"in {cache}, or pass --weights FILE, or train from scratch without --pretrained."
+        ) from None
+
+
 def _first_conv_for(conv: nn.Conv2d, in_channels: int, small: bool) -> nn.Conv2d:
     """A copy of ``conv`` taking ``in_channels`` inputs (and stride 1 for small images).
 
@@ -182,9 +197,7 @@ def _torchvision_builder(
     def build(
         num_classes: int, in_channels: int = 3, img_size: int = 224, pretrained: bool = False
     ) -> nn.Module:
-        net = getattr(torchvision.models, arch)(
-            weights=_pretrained_weights(weights_enum, pretrained)
-        )
+        net = _download_guarded(arch, _pretrained_weights(weights_enum, pretrained))
         adapt(net, in_channels, img_size < SMALL_INPUT, num_classes)
         return net
 
