@@ -13,4 +13,3 @@ def test_demo_trains_evaluates_and_predicts(tmp_path: Path, deepimage) -> None:
     assert len(report["predictions"]) == 6
     plots = {p.name for p in (Path(report["run_dir"]) / "plots").glob("*.png")}
     assert {"training_curves.png", "confusion_test.png"} <= plots
-    assert "run folder" in result.stderr
