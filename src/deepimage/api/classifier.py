@@ -68,6 +68,7 @@ class FitSettings:
     time_minutes: float | None = None
     val_fraction: float = 0.1
     skip_bad: bool = False
+    download: bool = False
     name: str | None = None
     runs_root: str = "runs"
 
@@ -97,6 +98,7 @@ class Classifier:
             seed=config.seed,
             val_fraction=config.val_fraction,
             workers=config.workers,
+            download=config.download,
         )
         prepared = prepare_data(loaded, config.model, config.img_size)
         task = self._new_task(config, prepared)
@@ -196,10 +198,22 @@ class Classifier:
         batch_size: int = 256,
         device: str = "auto",
         skip_bad: bool = False,
+        download: bool = False,
     ) -> dict:
-        """Top-1/top-5, per-class figures, confusion matrix, calibration; plots into ``out_dir``."""
+        """Top-1/top-5, per-class figures, confusion matrix, calibration; plots into ``out_dir``.
+
+        Data sets split by seed (folders of classes, CSVs) are split as in training: the
+        seed comes from the model, the validation fraction from its run's ``config.yaml``.
+        """
         task = self._require_task()
-        loaded = load_classification_data(data, skip_bad=skip_bad, seed=task.hparams.seed)
+        trained = _run_config(self.run_dir) if self.run_dir else {}
+        loaded = load_classification_data(
+            data,
+            skip_bad=skip_bad,
+            seed=task.hparams.seed,
+            val_fraction=trained.get("val_fraction", 0.1),
+            download=download,
+        )
         if split not in loaded.splits:
             raise DeepImageError(
                 f"{data} has no {split!r} split; it has {', '.join(loaded.splits)}."
@@ -300,6 +314,7 @@ def resolve_model_path(path: Path) -> Path:
 
 
 def _run_config(run_dir: Path) -> dict[str, Any]:
+    """The settings a run was started with."""
     path = run_dir / "config.yaml"
     if not path.is_file():
         raise DeepImageError(

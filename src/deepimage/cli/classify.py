@@ -15,6 +15,9 @@ app = typer.Typer(help="Train, evaluate and run image classifiers.", no_args_is_
 JSON = typer.Option(False, "--json", help="Print one JSON object as the last stdout line.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
 DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or mps.")
+DOWNLOAD = typer.Option(
+    False, "--download", help="Download a missing built-in data set (fashion-mnist, mnist)."
+)
 
 
 @app.command("models")
@@ -85,6 +88,7 @@ def train(
     skip_bad: bool = typer.Option(
         False, "--skip-bad", help="Skip unreadable images and list them in the report."
     ),
+    download: bool = DOWNLOAD,
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
@@ -118,6 +122,7 @@ def train(
         time_minutes=time_minutes,
         val_fraction=val_fraction,
         skip_bad=skip_bad,
+        download=download,
     )
     if resume:
         report = Classifier.resume(resume, quiet=quiet, device=device, workers=workers)
@@ -156,6 +161,7 @@ def evaluate(
     skip_bad: bool = typer.Option(
         False, "--skip-bad", help="Skip unreadable images and list them."
     ),
+    download: bool = DOWNLOAD,
     as_json: bool = JSON,
 ) -> None:
     """Top-1/top-5, per-class precision/recall/F1, confusion matrix, calibration error."""
@@ -168,6 +174,7 @@ def evaluate(
         batch_size=batch_size,
         device=device,
         skip_bad=skip_bad,
+        download=download,
     )
     table = Table("class", "precision", "recall", "f1", "support", title=f"{data} [{split}]")
     for row in result["per_class"]:
