@@ -112,18 +112,31 @@ def transform_boxes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Boxes mapped by ``matrix``: the boxes of what the mapped boxes cover of the canvas.
 
-    Each box's four corners are mapped to a convex quadrilateral, which is clipped to the
-    pixel centres of the ``size = (w, h)`` canvas, ``[0.5, w - 0.5] x [0.5, h - 0.5]``
-    (a side cut there moves out to the canvas edge). So a box keeps what covers pixel
-    centres, as its mask does: a rotated box cut by the border loses the slivers no pixel
-    shows. ``keep`` says whether the box is at least :data:`MIN_BOX_SIZE` wide and high.
+    Each box's four corners are mapped to a convex quadrilateral. When the matrix keeps
+    right angles (flips, shifts, scales, rotations, and their products: the quadrilateral is
+    a rectangle), it is clipped to the pixel centres of the ``size = (w, h)`` canvas,
+    ``[0.5, w - 0.5] x [0.5, h - 0.5]`` (a side cut there moves out to the canvas edge).
+    So a box keeps what covers pixel centres, as its mask does: a rotated box cut by the
+    border loses the slivers no pixel shows. ``keep`` says whether the box is at least
+    :data:`MIN_BOX_SIZE` wide and high.
+
+    Shear and perspective make acute corners, which can hold no pixel centre for more than
+    a pixel; there each box is the box of the canvas pixels whose centres map back inside
+    it, the rule by which the nearest-neighbour mask is resampled, so it is the box of its
+    transformed mask. ``keep`` says whether it covers a pixel centre at all.
 
     Example:
         >>> quarter = np.vstack([cv2.getRotationMatrix2D((0, 0), 45, 1.0), [0, 0, 1]])
         >>> boxes, keep = transform_boxes(np.array([[0.0, 0, 10, 10]]), quarter, (20, 20))
         >>> [round(float(v), 2) for v in boxes[0]], keep.tolist()
         ([0.0, 0.0, 13.64, 7.07], [True])
+        >>> shear = np.array([[1.0, 1, 0], [0, 1, 0], [0, 0, 1]])  # corners reach x = 6
+        >>> boxes, keep = transform_boxes(np.array([[0.0, 0, 4, 2]]), shear, (20, 20))
+        >>> boxes.tolist(), keep.tolist()
+        ([[0.0, 0.0, 5.0, 2.0]], [True])
     """
+    if not _keeps_right_angles(matrix):
+        return _rasterised_boxes(boxes, matrix, size)
     x0, y0, x1, y1 = boxes.astype(np.float64).T
     corners = np.stack([x0, y0, x1, y0, x1, y1, x0, y1], axis=1).reshape(-1, 2)
     quads = transform_points(corners, matrix).astype(np.float64).reshape(-1, 4, 2)
@@ -133,6 +146,53 @@ def transform_boxes(
     if cut.any():
         out[cut] = _clipped_boxes(quads[cut], low, high)
     keep = (out[:, 2:] - out[:, :2] >= MIN_BOX_SIZE).all(axis=1)
+    return out.astype(np.float32), keep
+
+
+def _keeps_right_angles(matrix: np.ndarray) -> bool:
+    """Whether ``matrix`` is affine and maps axis-aligned rectangles to rectangles.
+
+    True for similarities (scaled rotations and reflections) and axis-aligned scaling, and
+    any product of a scaling followed by a similarity; false under shear or perspective.
+    """
+    (a, b), (c, d) = matrix[:2, :2]
+    if matrix[2, 0] != 0 or matrix[2, 1] != 0 or matrix[2, 2] != 1:
+        return False
+    return abs(a * b + c * d) <= 1e-9 * (a * a + b * b + c * c + d * d)
+
+
+def _rasterised_boxes(
+    boxes: np.ndarray, matrix: np.ndarray, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per box, the box of the canvas pixels whose centres map back into it, and whether any does.
+
+    A pixel counts when its centre maps back to ``x0 <= x < x1, y0 <= y < y1``: the source
+    pixel nearest neighbour resampling reads lies in the box. Only pixels around the mapped
+    box are tested (the whole canvas when the box crosses the perspective horizon).
+    """
+    last_pixel = np.array(size) - 1
+    inverse = np.linalg.inv(matrix.astype(np.float64))
+    out = np.zeros((len(boxes), 4))
+    keep = np.zeros(len(boxes), bool)
+    for row, (x0, y0, x1, y1) in enumerate(boxes.astype(np.float64)):
+        corners = np.array([[x0, y0, 1], [x1, y0, 1], [x1, y1, 1], [x0, y1, 1]]) @ matrix.T
+        first, last = np.zeros(2, int), last_pixel
+        if (corners[:, 2] > 0).all() or (corners[:, 2] < 0).all():  # a bounded quadrilateral
+            points = corners[:, :2] / corners[:, 2:]
+            first = np.clip(np.floor(points.min(axis=0)) - 1, 0, last_pixel + 1).astype(int)
+            last = np.clip(np.ceil(points.max(axis=0)) + 1, -1, last_pixel).astype(int)
+        if (last < first).any():
+            continue
+        xs = np.arange(first[0], last[0] + 1) + 0.5
+        ys = np.arange(first[1], last[1] + 1)[:, None] + 0.5
+        w = inverse[2, 0] * xs + inverse[2, 1] * ys + inverse[2, 2]
+        x = (inverse[0, 0] * xs + inverse[0, 1] * ys + inverse[0, 2]) / w
+        y = (inverse[1, 0] * xs + inverse[1, 1] * ys + inverse[1, 2]) / w
+        covered = (x >= x0) & (x < x1) & (y >= y0) & (y < y1)
+        cols, rows = np.flatnonzero(covered.any(axis=0)), np.flatnonzero(covered.any(axis=1))
+        if len(cols):
+            out[row] = np.tile(first, 2) + np.array([cols[0], rows[0], cols[-1] + 1, rows[-1] + 1])
+            keep[row] = True
     return out.astype(np.float32), keep
 
 
