@@ -1,6 +1,7 @@
 """Model builders behind one registry: ``create_model(task, name, **kw)``, ``list_models(task)``."""
 
 from deepimage.models import classification as _classification  # noqa: F401  (registers models)
+from deepimage.models import detection as _detection  # noqa: F401
 from deepimage.models.registry import ModelInfo, create_model, list_models
 
 __all__ = ["ModelInfo", "create_model", "list_models"]

@@ -15,14 +15,13 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
-from urllib.error import URLError
 
 import torch
 import torchvision
 from torch import nn
 
 from deepimage.errors import DeepImageError
+from deepimage.models.pretrained import build_with_weights, default_weights
 from deepimage.models.registry import register
 
 SMALL_INPUT = 64  # below this side, torchvision stems lose their early downsampling
@@ -153,26 +152,6 @@ def resnet_mini(
     )
 
 
-def _pretrained_weights(enum_name: str, pretrained: bool) -> object | None:
-    """torchvision's default weights for the model when asked, else None."""
-    if not pretrained:
-        return None
-    return torchvision.models.get_weight(f"{enum_name}.DEFAULT")
-
-
-def _download_guarded(arch: str, weights: object | None) -> nn.Module:
-    """Build torchvision's ``arch``; a failed weight download becomes a clear error."""
-    try:
-        return getattr(torchvision.models, arch)(weights=weights)
-    except (URLError, OSError) as error:
-        cache = Path(torch.hub.get_dir()) / "checkpoints"
-        raise DeepImageError(
-            f"could not download torchvision's pretrained weights for {arch} ({error}). "
-            f"Without internet, put the weights file ({weights.url.rsplit('/', 1)[-1]}) "  # type: ignore[union-attr]
-            f"in {cache}, or pass --weights FILE, or train from scratch without --pretrained."
-        ) from None
-
-
 def _first_conv_for(conv: nn.Conv2d, in_channels: int, small: bool) -> nn.Conv2d:
     """A copy of ``conv`` taking ``in_channels`` inputs (and stride 1 for small images).
 
@@ -197,7 +176,8 @@ def _torchvision_builder(
     def build(
         num_classes: int, in_channels: int = 3, img_size: int = 224, pretrained: bool = False
     ) -> nn.Module:
-        net = _download_guarded(arch, _pretrained_weights(weights_enum, pretrained))
+        weights = default_weights(weights_enum, pretrained)
+        net = build_with_weights(getattr(torchvision.models, arch), weights, weights=weights)
         adapt(net, in_channels, img_size < SMALL_INPUT, num_classes)
         return net
 

@@ -1,0 +1,71 @@
+"""Object detectors from torchvision, with any number of classes: two-stage Faster R-CNN
+and one-stage RetinaNet, FCOS, SSD300 and SSDlite320.
+
+Names are torchvision's builder names; ``pretrained`` starts the backbone from torchvision's
+ImageNet weights (needs internet). ``img_size`` is the longer image side the model resizes
+to (SSD models have their own fixed size). Class indices are 1-based: 0 is background.
+
+Example:
+    >>> import torch
+    >>> from deepimage.models import create_model
+    >>> net = create_model("detect", "ssdlite320_mobilenet_v3_large", num_classes=2).eval()
+    >>> out = net([torch.rand(3, 240, 320)])
+    >>> sorted(out[0])
+    ['boxes', 'labels', 'scores']
+"""
+
+from __future__ import annotations
+
+from torch import nn
+from torchvision.models import detection
+
+from deepimage.models.pretrained import build_with_weights, default_weights
+from deepimage.models.registry import register
+
+RESIZABLE = {"fasterrcnn", "retinanet", "fcos"}  # families that take min_size / max_size
+
+MODELS = [
+    # (builder name, backbone weights enum, summary)
+    ("fasterrcnn_resnet50_fpn", "ResNet50_Weights", "two-stage Faster R-CNN, ResNet-50 FPN"),
+    (
+        "fasterrcnn_mobilenet_v3_large_fpn",
+        "MobileNet_V3_Large_Weights",
+        "two-stage Faster R-CNN, MobileNetV3-Large FPN",
+    ),
+    (
+        "fasterrcnn_mobilenet_v3_large_320_fpn",
+        "MobileNet_V3_Large_Weights",
+        "two-stage Faster R-CNN, MobileNetV3-Large FPN at 320 px: the CPU choice",
+    ),
+    ("retinanet_resnet50_fpn", "ResNet50_Weights", "one-stage RetinaNet, ResNet-50 FPN"),
+    ("fcos_resnet50_fpn", "ResNet50_Weights", "one-stage anchor-free FCOS, ResNet-50 FPN"),
+    ("ssd300_vgg16", "VGG16_Weights", "one-stage SSD at 300 px, VGG-16"),
+    (
+        "ssdlite320_mobilenet_v3_large",
+        "MobileNet_V3_Large_Weights",
+        "one-stage SSDlite at 320 px, MobileNetV3-Large",
+    ),
+]
+
+
+def _builder(name: str, backbone_enum: str):
+    def build(num_classes: int, pretrained: bool = False, img_size: int | None = None) -> nn.Module:
+        backbone = default_weights(backbone_enum, pretrained)
+        size = {"min_size": img_size, "max_size": img_size} if img_size else {}
+        if name.split("_", 1)[0] not in RESIZABLE:
+            size = {}
+        return build_with_weights(
+            getattr(detection, name),
+            backbone,
+            weights=None,
+            weights_backbone=backbone,
+            num_classes=num_classes + 1,
+            **size,
+        )
+
+    build.__doc__ = f"torchvision's {name} for ``num_classes`` object classes (+ background)."
+    return build
+
+
+for _name, _enum, _summary in MODELS:
+    register("detect", _name, _summary, 32)(_builder(_name, _enum))

@@ -1,0 +1,104 @@
+"""COCO detection metrics, computed by pycocotools' COCOeval (never re-implemented).
+
+Boxes are absolute pixel xyxy; class indices are 1-based (0 is background).
+
+Example:
+    >>> import numpy as np
+    >>> truth = [GroundTruth(1, 100, 80, np.array([[10, 10, 50, 40]], np.float32), np.array([1]))]
+    >>> preds = [Prediction(1, np.array([[10, 10, 50, 40]], np.float32), np.array([0.9]), np.array([1]))]
+    >>> round(coco_metrics(truth, preds, ["cat"])["map50"], 3)
+    1.0
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+
+SUMMARY_NAMES = [
+    "map", "map50", "map75", "map_small", "map_medium", "map_large",
+    "mar_1", "mar_10", "mar_100", "mar_small", "mar_medium", "mar_large",
+]  # fmt: skip
+
+
+@dataclass
+class GroundTruth:
+    """The true boxes of one image."""
+
+    image_id: int
+    width: int
+    height: int
+    boxes: np.ndarray  # N x 4 xyxy
+    labels: np.ndarray  # N, 1-based
+
+
+@dataclass
+class Prediction:
+    """A detector's boxes for one image."""
+
+    image_id: int
+    boxes: np.ndarray  # N x 4 xyxy
+    scores: np.ndarray
+    labels: np.ndarray  # 1-based
+
+
+def _xywh(boxes: np.ndarray) -> list[list[float]]:
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    return np.column_stack([b[:, :2], b[:, 2:] - b[:, :2]]).tolist()
+
+
+def coco_ground_truth(truths: list[GroundTruth], classes: list[str]) -> COCO:
+    """A pycocotools ``COCO`` object holding the true boxes."""
+    annotations = []
+    for truth in truths:
+        for box, label in zip(_xywh(truth.boxes), truth.labels.tolist(), strict=True):
+            annotations.append(
+                {"id": len(annotations) + 1, "image_id": truth.image_id, "category_id": int(label),
+                 "bbox": box, "area": box[2] * box[3], "iscrowd": 0}
+            )  # fmt: skip
+    coco = COCO()
+    coco.dataset = {
+        "images": [{"id": t.image_id, "width": t.width, "height": t.height} for t in truths],
+        "annotations": annotations,
+        "categories": [{"id": i + 1, "name": name} for i, name in enumerate(classes)],
+    }
+    with contextlib.redirect_stdout(io.StringIO()):
+        coco.createIndex()
+    return coco
+
+
+def coco_detections(predictions: list[Prediction]) -> list[dict[str, Any]]:
+    """Predictions in COCO's results format (xywh boxes)."""
+    return [
+        {"image_id": p.image_id, "category_id": int(label), "bbox": box, "score": float(score)}
+        for p in predictions
+        for box, score, label in zip(_xywh(p.boxes), p.scores, p.labels, strict=True)
+    ]
+
+
+def coco_metrics(
+    truths: list[GroundTruth], predictions: list[Prediction], classes: list[str]
+) -> dict[str, Any]:
+    """The 12 COCO summary numbers (fractions; -1 where undefined) and AP per class."""
+    gt = coco_ground_truth(truths, classes)
+    results = coco_detections(predictions)
+    if not results:
+        return {**dict.fromkeys(SUMMARY_NAMES, 0.0), "per_class": {c: 0.0 for c in classes}}
+    with contextlib.redirect_stdout(io.StringIO()):
+        evaluator = COCOeval(gt, gt.loadRes(results), "bbox")
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    summary = dict(zip(SUMMARY_NAMES, map(float, evaluator.stats), strict=True))
+    precision = evaluator.eval["precision"][:, :, :, 0, -1]  # IoU x recall x class, all areas
+    per_class = {}
+    for index, name in enumerate(classes):
+        values = precision[:, :, index]
+        per_class[name] = float(values[values > -1].mean()) if (values > -1).any() else -1.0
+    return {**summary, "per_class": per_class}
