@@ -27,10 +27,11 @@ import torchvision
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from deepimage.data.detection import load_detection_data
+from deepimage.io.images import read_image
 from deepimage.transforms.compose import Compose
 from deepimage.transforms.geometric import Affine, HorizontalFlip
 from deepimage.transforms.photometric import ColorJitter, GaussianBlur, RandomErasing
-from deepimage.transforms.preview import _voc_item
 from deepimage.transforms.sample import Sample
 
 SIDE = 256
@@ -40,12 +41,11 @@ Case = tuple[np.ndarray, np.ndarray]  # image HxWx3 uint8, boxes Nx4 xyxy float3
 def load_cases(folder: Path) -> list[Case]:
     """Every VOC image of ``folder`` with its boxes, resized to SIDE on the long side."""
     cases = []
-    for xml in sorted((folder / "annotations").glob("*.xml")):
-        sample = _voc_item(folder, xml).sample
-        zoom = SIDE / max(sample.size)
-        size = (round(sample.size[0] * zoom), round(sample.size[1] * zoom))
-        image = cv2.resize(sample.image, size, interpolation=cv2.INTER_AREA)
-        cases.append((image, np.clip(sample.boxes * zoom, 0, [*size, *size]).astype(np.float32)))
+    for item in load_detection_data(folder, val_split=0, check_images=False).splits["train"]:
+        zoom = SIDE / max(item.width, item.height)
+        size = (round(item.width * zoom), round(item.height * zoom))
+        image = cv2.resize(read_image(item.image, "rgb"), size, interpolation=cv2.INTER_AREA)
+        cases.append((image, np.clip(item.boxes * zoom, 0, [*size, *size]).astype(np.float32)))
     return cases
 
 

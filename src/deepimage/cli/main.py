@@ -14,7 +14,7 @@ import typer
 from rich.text import Text
 
 from deepimage import __version__
-from deepimage.cli import augment, classify, data, demo, process
+from deepimage.cli import augment, classify, data, demo, detect, process
 from deepimage.cli.output import console
 from deepimage.errors import DeepImageError
 
@@ -28,6 +28,7 @@ app.add_typer(classify.app, name="classify")
 app.add_typer(data.app, name="data")
 app.add_typer(process.app, name="process")
 app.add_typer(augment.app, name="augment")
+app.add_typer(detect.app, name="detect")
 app.command("demo")(demo.demo)
 
 

@@ -1,4 +1,7 @@
-"""A health report on a classification data set: counts, sizes, bad files, duplicates.
+"""A health report on a data set: counts, sizes, bad files, duplicates.
+
+Detection data (COCO, VOC, YOLO) is reported by
+:func:`~deepimage.data.detection.inspect_detection`.
 
 Example:
     >>> report = inspect_data("digits")
@@ -17,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from deepimage.data.classification import ClassificationData, Split, load_classification_data
+from deepimage.data.detection import detection_format, inspect_detection
 from deepimage.io.images import DEFAULT_MAX_PIXELS
 
 IMBALANCE_RATIO = 1.5
@@ -29,6 +33,9 @@ def inspect_data(
     spec: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS, workers: int = 0
 ) -> dict[str, Any]:
     """Describe a data set (any ``spec`` of :func:`load_classification_data`) as JSON-ready data.
+
+    Detection data (see :func:`~deepimage.data.detection.detection_format`) gets the
+    report of :func:`~deepimage.data.detection.inspect_detection` instead.
 
     Bad images never raise here: they are skipped and listed under "bad_files". The
     report has, per split, the images per class and width/height statistics, pixel
@@ -44,6 +51,8 @@ def inspect_data(
         >>> report["splits"]["test"]["per_class"]["0"], report["warnings"]
         (27, [])
     """
+    if detection_format(spec) is not None:
+        return inspect_detection(spec)
     data = load_classification_data(spec, skip_bad=True, max_pixels=max_pixels, workers=workers)
     splits = {name: _split_report(split, data.classes) for name, split in data.splits.items()}
     groups = _duplicate_groups(data)

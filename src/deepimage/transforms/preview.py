@@ -1,8 +1,9 @@
 """Preview a pipeline: augment samples of a data set and write them as one grid picture.
 
 Data sets are found by name like every command (``$DEEPIMAGE_DATA/<name>``, the cache,
-system folders) or by path, and recognised by their layout: Pascal VOC (``annotations/``
-XML files beside ``images/``: boxes drawn), image + mask folders (``image/`` and
+system folders) or by path, and recognised by their layout: detection data (COCO, Pascal
+VOC or YOLO, read by :func:`~deepimage.data.detection.load_detection_data`: boxes
+drawn), image + mask folders (``image/`` and
 ``label/``, optionally under ``train/``: masks overlaid), or anything
 :func:`~deepimage.data.classification.load_classification_data` reads (images only).
 
@@ -20,15 +21,16 @@ Example:
 from __future__ import annotations
 
 import os
-import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from deepimage.data.classification import data_search_dirs, load_classification_data
-from deepimage.errors import DataNotFoundError, DeepImageError
+from deepimage.data.detection import DetectionItem, detection_format, load_detection_data
+from deepimage.errors import DataNotFoundError
 from deepimage.io.images import IMAGE_EXTENSIONS, read_image
 from deepimage.transforms.compose import Compose
 from deepimage.transforms.geometric import Letterbox
@@ -37,10 +39,17 @@ from deepimage.transforms.sample import Sample
 from deepimage.viz.draw import draw_boxes, overlay_mask
 from deepimage.viz.plots import plot_image_grid
 
-DEFAULT_PRESETS = {"voc": "detect", "masks": "segment", "classification": "classify-strong"}
+DEFAULT_PRESETS = {
+    "coco": "detect",
+    "voc": "detect",
+    "yolo": "detect",
+    "masks": "segment",
+    "classification": "classify-strong",
+}
 """The preset previewed for each kind of data set when none is given."""
 
 _DISPLAY_SIDE = 256
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -93,12 +102,10 @@ def find_data(data: str | os.PathLike[str]) -> Path | None:
 def _load(
     data: str | os.PathLike[str], count: int, rng: np.random.Generator
 ) -> tuple[str, list[_Item]]:
+    kind = detection_format(data)
+    if kind is not None:
+        return kind, _detection_items(data, count, rng)
     folder = find_data(data)
-    if folder is not None and (folder / "annotations").is_dir():
-        return "voc", [
-            _voc_item(folder, xml)
-            for xml in _pick(sorted((folder / "annotations").glob("*.xml")), count, rng)
-        ]
     masks = _mask_folders(folder) if folder is not None else None
     if masks is not None:
         return "masks", [
@@ -107,29 +114,26 @@ def _load(
     return "classification", _classification_items(data, count, rng)
 
 
-def _pick(paths: list[Path], count: int, rng: np.random.Generator) -> list[Path]:
-    if not paths:
+def _pick(choices: Sequence[_T], count: int, rng: np.random.Generator) -> list[_T]:
+    if not choices:
         raise DataNotFoundError("no annotated images found")
-    return [paths[i] for i in rng.choice(len(paths), size=min(count, len(paths)), replace=False)]
+    return [
+        choices[i] for i in rng.choice(len(choices), size=min(count, len(choices)), replace=False)
+    ]
 
 
-def _voc_item(folder: Path, xml_path: Path) -> _Item:
-    """One Pascal VOC image with its boxes (VOC's 1-based inclusive pixels to edge xyxy)."""
-    try:
-        root = ET.parse(xml_path).getroot()
-        objects = [(obj.findtext("name", ""), obj.find("bndbox")) for obj in root.iter("object")]
-        boxes = [
-            [float(box.findtext(k)) for k in ("xmin", "ymin", "xmax", "ymax")] for _, box in objects
-        ]
-        filename = root.findtext("filename") or xml_path.stem + ".jpg"
-    except (ET.ParseError, AttributeError, TypeError, ValueError) as error:
-        raise DeepImageError(
-            f"{xml_path}: not a readable Pascal VOC annotation ({error})"
-        ) from error
-    names = [name for name, _ in objects]
-    array = np.array(boxes, np.float32).reshape(-1, 4) - np.array([1, 1, 0, 0], np.float32)
-    image = read_image(folder / "images" / filename, "rgb")
-    return _Item(filename, Sample(image, boxes=array.clip(0), labels=np.arange(len(names))), names)
+def _detection_items(
+    data: str | os.PathLike[str], count: int, rng: np.random.Generator
+) -> list[_Item]:
+    """``count`` random images of a detection data set with their boxes."""
+    loaded = load_detection_data(data, val_split=0, check_images=False)
+    items = [item for split in loaded.splits.values() for item in split]
+    return [_box_item(item, loaded.classes) for item in _pick(items, count, rng)]
+
+
+def _box_item(item: DetectionItem, classes: list[str]) -> _Item:
+    sample = Sample(read_image(item.image, "rgb"), boxes=item.boxes, labels=item.labels)
+    return _Item(item.image.name, sample, classes)
 
 
 def _mask_folders(folder: Path) -> tuple[Path, Path] | None:
