@@ -23,7 +23,7 @@ import yaml
 
 from deepimage.api.prepare import PreparedData, prepare_data
 from deepimage.data.batches import load_for_model, to_chw_tensor
-from deepimage.data.classification import ClassificationData, load_classification_data
+from deepimage.data.classification import load_classification_data
 from deepimage.data.module import BatchDataModule, batch_loader
 from deepimage.engine.checkpoints import load_checkpoint
 from deepimage.engine.devices import torch_device
@@ -141,14 +141,12 @@ class Classifier:
             "train_images": len(prepared.train),
             "train_seconds": round(time.perf_counter() - started, 2),
             "train_images_per_s": round(meter.images_per_s, 1),
-            "val": self._evaluate_prepared(
-                prepared.val, loaded, run_dir / "plots", "val", config.device
-            ),
+            "val": self._evaluate_prepared(prepared.val, run_dir / "plots", "val", config.device),
             "bad_files": loaded.bad_files,
         }
         if prepared.test is not None:
             report["test"] = self._evaluate_prepared(
-                prepared.test, loaded, run_dir / "plots", "test", config.device
+                prepared.test, run_dir / "plots", "test", config.device
             )
         plot_training_curves(run_dir / "metrics.csv", run_dir / "plots" / "training_curves.png")
         write_json(run_dir / "report.json", report)
@@ -222,16 +220,13 @@ class Classifier:
         target = (
             Path(out_dir) if out_dir else (self.run_dir / "plots" if self.run_dir else Path("."))
         )
-        metrics = self._evaluate_prepared(
-            prepared.splits[split], loaded, target, split, device, batch_size
-        )
+        metrics = self._evaluate_prepared(prepared.splits[split], target, split, device, batch_size)
         metrics["bad_files"] = loaded.bad_files
         return metrics
 
     def _evaluate_prepared(
         self,
         dataset: Any,
-        loaded: ClassificationData,
         out_dir: Path,
         split: str,
         device: str,
@@ -245,9 +240,8 @@ class Classifier:
         plot_confusion_matrix(cm, classes, out_dir / f"confusion_{split}.png")
         write_confusion_csv(cm, classes, out_dir / f"confusion_{split}.csv")
         _plot_mistakes(dataset, probs, labels, classes, out_dir / f"misclassified_{split}.png")
-        metrics["plots"] = [
-            str(out_dir / f"{kind}_{split}.png") for kind in ("confusion", "misclassified")
-        ]
+        plots = [out_dir / f"{kind}_{split}.png" for kind in ("confusion", "misclassified")]
+        metrics["plots"] = [str(p) for p in plots if p.is_file()]  # no mistakes, no grid
         return metrics
 
     # ---------------------------------------------------------------- inference
