@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from deepimage.cli.output import console, emit
+from deepimage.cli.output import console, emit, print_models
 from deepimage.errors import DeepImageError
 
 app = typer.Typer(help="Train, evaluate and run image classifiers.", no_args_is_help=True)
@@ -22,20 +22,8 @@ DOWNLOAD = typer.Option(
 
 @app.command("models")
 def models(as_json: bool = JSON) -> None:
-    """List the classification models."""
-    from deepimage.models import list_models
-
-    rows = [
-        {"name": m.name, "summary": m.summary, "min_size": m.min_size}
-        for m in list_models("classify")
-    ]
-    table = Table("model", "what it is", "min size")
-    for row in rows:
-        table.add_row(row["name"], row["summary"], str(row["min_size"]))
-    if as_json:
-        emit(rows, True)
-    else:
-        console.print(table)
+    """List the classification models with their sizes."""
+    print_models("classify", {"num_classes": 10, "in_channels": 1, "img_size": 28}, as_json)
 
 
 @app.command("train")

@@ -1,4 +1,4 @@
-"""``deepimage detect``: object detection commands (data conversion)."""
+"""``deepimage detect``: object detection commands (models, data conversion)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,20 @@ from pathlib import Path
 
 import typer
 
-from deepimage.cli.output import console, emit
+from deepimage.cli.output import console, emit, print_models
 from deepimage.data.detection import Format, convert
 
 app = typer.Typer(help="Object detection.", no_args_is_help=True)
+
+
+@app.command("models")
+def models(
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object as the last stdout line."
+    ),
+) -> None:
+    """List the detection models (torchvision's builder names) with their sizes."""
+    print_models("detect", {"num_classes": 20}, as_json)
 
 
 @app.command("convert")

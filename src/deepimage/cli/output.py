@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
 console = Console(stderr=True)
 
@@ -21,3 +22,28 @@ def emit(result: Any, as_json: bool, summary: str | None = None) -> None:
         print(json.dumps(result, default=str))
     elif summary:
         console.print(summary)
+
+
+def print_models(task: str, example: dict[str, Any], as_json: bool) -> None:
+    """The models registered for ``task`` with their sizes (counted for ``example`` inputs)."""
+    from deepimage.models.registry import list_models, parameter_count
+
+    rows = [
+        {
+            "name": m.name,
+            "summary": m.summary,
+            "min_size": m.min_size,
+            "parameters": parameter_count(task, m.name, **example),
+        }
+        for m in list_models(task)
+    ]
+    if as_json:
+        emit(rows, True)
+        return
+    described = ", ".join(f"{key}={value}" for key, value in example.items())
+    table = Table("model", "what it is", "min size", "parameters", caption=f"sizes for {described}")
+    for row in rows:
+        table.add_row(
+            row["name"], row["summary"], str(row["min_size"]), f"{row['parameters'] / 1e6:.2f}M"
+        )
+    console.print(table)

@@ -2,6 +2,6 @@
 
 from deepimage.models import classification as _classification  # noqa: F401  (registers models)
 from deepimage.models import detection as _detection  # noqa: F401
-from deepimage.models.registry import ModelInfo, create_model, list_models
+from deepimage.models.registry import ModelInfo, create_model, list_models, parameter_count
 
-__all__ = ["ModelInfo", "create_model", "list_models"]
+__all__ = ["ModelInfo", "create_model", "list_models", "parameter_count"]

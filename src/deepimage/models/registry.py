@@ -1,12 +1,14 @@
 """A registry of model builders, one namespace per task (in the manner of timm).
 
 Example:
-    >>> from deepimage.models import create_model, list_models
+    >>> from deepimage.models import create_model, list_models, parameter_count
     >>> "small-cnn" in [m.name for m in list_models("classify")]
     True
     >>> net = create_model("classify", "small-cnn", num_classes=10, in_channels=1, img_size=28)
     >>> sum(p.numel() for p in net.parameters())
     121930
+    >>> parameter_count("detect", "ssdlite320_mobilenet_v3_large", num_classes=20)
+    2469860
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
 from deepimage.errors import DeepImageError
@@ -64,3 +67,10 @@ def model_info(task: str, name: str) -> ModelInfo:
 def create_model(task: str, name: str, **kwargs: object) -> nn.Module:
     """Build model ``name`` for ``task`` with the builder's keyword arguments."""
     return model_info(task, name).builder(**kwargs)
+
+
+def parameter_count(task: str, name: str, **kwargs: object) -> int:
+    """Parameters of model ``name``, counted on PyTorch's meta device (no memory used)."""
+    with torch.device("meta"):
+        net = create_model(task, name, **kwargs)
+    return sum(p.numel() for p in net.parameters())
