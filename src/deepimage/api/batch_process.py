@@ -32,7 +32,6 @@ Example:
 
 from __future__ import annotations
 
-import glob
 import math
 import os
 import time
@@ -41,7 +40,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
-from itertools import islice, takewhile
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +61,8 @@ from rich.text import Text
 
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.io.files import atomic_write, write_json
-from deepimage.io.images import IMAGE_EXTENSIONS, read_image, write_image
+from deepimage.io.images import read_image, write_image
+from deepimage.io.paths import find_images
 from deepimage.process import compress, to_uint8
 from deepimage.process.compress import CompressResult
 from deepimage.process.registry import (
@@ -185,27 +185,6 @@ def _load_step(path: Path, number: int, item: Any) -> Step:
 # --- inputs and outputs -------------------------------------------------------------
 
 
-def _glob_root(pattern: str) -> Path:
-    """The folder a glob pattern starts from: its leading parts without wildcards."""
-    fixed = list(takewhile(lambda part: not glob.has_magic(part), Path(pattern).parts))
-    return Path(*fixed) if fixed else Path(".")
-
-
-def _expand(item: str | os.PathLike[str]) -> tuple[Path, list[Path]]:
-    """(root folder, image files) for a file, a folder (recursive) or a glob pattern."""
-    path = Path(item)
-    if path.is_dir():
-        files = (p for p in path.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
-        return path, sorted(p for p in files if p.is_file())
-    if path.is_file():
-        return path.parent, [path]
-    if glob.has_magic(str(item)):
-        files = sorted(Path(p) for p in glob.glob(str(item), recursive=True) if Path(p).is_file())
-        if files:
-            return _glob_root(str(item)), files
-    raise DeepImageError(f"{item}: no such file or folder, and no file matches it as a pattern")
-
-
 def _output_suffix(suffix: str, compress_format: str | None) -> str:
     if compress_format is not None:
         return _COMPRESS_SUFFIXES[compress_format]
@@ -235,7 +214,7 @@ def plan_outputs(
     outdir_abs = Path(outdir).resolve()
     pairs: dict[Path, tuple[Path, Path, Path]] = {}
     for item in inputs:
-        root, files = _expand(item)
+        root, files = find_images(item)
         root_abs = root.resolve()
         if not (inplace or Path(item).is_file()) and outdir_abs.is_relative_to(root_abs):
             raise DeepImageError(

@@ -10,7 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import glob
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -30,8 +29,8 @@ from deepimage.engine.devices import torch_device
 from deepimage.engine.runs import new_run_dir
 from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer
 from deepimage.errors import DeepImageError, ModelFileError
-from deepimage.io import IMAGE_EXTENSIONS
 from deepimage.io.files import write_json, write_yaml
+from deepimage.io.paths import find_images
 from deepimage.tasks.classification import ClassificationTask, task_from_checkpoint
 from deepimage.tasks.classification_metrics import classification_metrics
 from deepimage.viz.plots import (
@@ -374,20 +373,8 @@ def _plot_mistakes(
 
 def expand_image_paths(inputs: list[str] | str) -> list[Path]:
     """Files, folders (recursive) and glob patterns -> sorted image paths."""
-    found: list[Path] = []
-    for item in [inputs] if isinstance(inputs, str) else inputs:
-        path = Path(item)
-        if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
-        elif path.is_file():
-            found.append(path)
-        else:
-            matches = sorted(
-                Path(p) for p in glob.glob(str(item), recursive=True) if Path(p).is_file()
-            )
-            if not matches:
-                raise DeepImageError(f"{item}: no such file, folder or matching glob pattern.")
-            found += matches
+    items = [inputs] if isinstance(inputs, str) else inputs
+    found = [path for item in items for path in find_images(item)[1]]
     if not found:
         raise DeepImageError(f"no images found in {inputs}.")
     return found
