@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from deepimage.cli.output import emit
+from deepimage.cli.output import JSON, emit
 from deepimage.transforms.presets import PRESETS, build_pipeline, load_pipeline
 from deepimage.transforms.preview import preview as write_preview
 
@@ -30,9 +30,7 @@ def preview(
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same picture)."),
     out: Path = typer.Option(Path("augment-preview.png"), "--out", "-o", help="PNG file to write."),
-    as_json: bool = typer.Option(
-        False, "--json", help="Print one JSON object as the last stdout line."
-    ),
+    as_json: bool = JSON,
 ) -> None:
     """Write a grid of augmented samples with their boxes and masks drawn."""
     if preset and pipeline:

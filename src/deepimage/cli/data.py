@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from deepimage.cli.output import console, emit
+from deepimage.cli.output import JSON, console, emit
 from deepimage.data.inspect import inspect_data
 
 app = typer.Typer(help="Inspect data sets.", no_args_is_help=True)
@@ -20,9 +20,7 @@ def inspect(
         help="Built-in name (fashion-mnist, mnist, digits, raccoon), image folder, CSV, "
         "or detection data (COCO, VOC, YOLO).",
     ),
-    as_json: bool = typer.Option(
-        False, "--json", help="Print one JSON object as the last stdout line."
-    ),
+    as_json: bool = JSON,
 ) -> None:
     """Images per class and split, sizes, bad files, exact duplicates, class imbalance.
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from deepimage.cli.output import console, emit
+from deepimage.cli.output import JSON, QUIET, console, emit
 from deepimage.data.classification import load_classification_data
 from deepimage.io import write_image
 
@@ -14,10 +14,8 @@ from deepimage.io import write_image
 def demo(
     epochs: int = typer.Option(20, "--epochs", "-e", min=1, help="Training epochs."),
     runs_root: str = typer.Option("runs", "--runs", help="Folder that holds run folders."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
-    as_json: bool = typer.Option(
-        False, "--json", help="Print one JSON object as the last stdout line."
-    ),
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
 ) -> None:
     """Train small-cnn on scikit-learn's 8x8 digits, evaluate it and label a few images."""
     from deepimage.api.classifier import Classifier

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from deepimage.cli.output import console, emit, print_models
+from deepimage.cli.output import JSON, console, emit, print_models
 from deepimage.data.detection import Format, convert
 
 app = typer.Typer(help="Object detection.", no_args_is_help=True)
@@ -14,9 +14,7 @@ app = typer.Typer(help="Object detection.", no_args_is_help=True)
 
 @app.command("models")
 def models(
-    as_json: bool = typer.Option(
-        False, "--json", help="Print one JSON object as the last stdout line."
-    ),
+    as_json: bool = JSON,
 ) -> None:
     """List the detection models (torchvision's builder names) with their sizes."""
     print_models("detect", {"num_classes": 20}, as_json)
@@ -36,9 +34,7 @@ def convert_command(
     skip_bad: bool = typer.Option(
         False, "--skip-bad", help="Skip broken items (listed in the report) instead of failing."
     ),
-    as_json: bool = typer.Option(
-        False, "--json", help="Print one JSON object as the last stdout line."
-    ),
+    as_json: bool = JSON,
 ) -> None:
     """Convert detection data between COCO, Pascal VOC and YOLO (inputs are never modified)."""
     result = convert(source, out, to, val_split=val_split, seed=seed, skip_bad=skip_bad)

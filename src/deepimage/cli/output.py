@@ -10,10 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import typer
 from rich.console import Console
 from rich.table import Table
 
 console = Console(stderr=True)
+
+JSON = typer.Option(False, "--json", help="Print one JSON object as the last stdout line.")
+QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
 
 
 def emit(result: Any, as_json: bool, summary: str | None = None) -> None:

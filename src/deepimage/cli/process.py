@@ -30,7 +30,7 @@ from deepimage.api.batch_process import (
     parse_step,
     process_files,
 )
-from deepimage.cli.output import console, emit
+from deepimage.cli.output import JSON, QUIET, console, emit
 from deepimage.process.registry import Operation, Param, list_operations
 
 app = typer.Typer(
@@ -41,7 +41,6 @@ app = typer.Typer(
 INPUTS = typer.Argument(
     ..., help="Image files, folders (searched recursively) or quoted glob patterns."
 )
-JSON = typer.Option(False, "--json", help="Print one JSON object as the last stdout line.")
 
 # The run options every processing command takes: name -> (annotation, typer option).
 RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
@@ -69,7 +68,7 @@ RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
         bool,
         typer.Option(False, "--skip-bad", help="List unreadable images in the report and go on."),
     ),
-    "quiet": (bool, typer.Option(False, "--quiet", "-q", help="No progress bar.")),
+    "quiet": (bool, QUIET),
     "as_json": (bool, JSON),
 }
 
