@@ -733,25 +733,45 @@ def write_coco(data: DetectionData, out_dir: str | os.PathLike[str]) -> Path:
                 }
                 for i, item in enumerate(items, 1)
             ],
-            "annotations": _coco_annotations(items),
+            "annotations": coco_annotations(
+                [(i, item.boxes, item.labels + 1) for i, item in enumerate(items, 1)]
+            ),
             "categories": categories,
         }
         write_json(out / "annotations" / f"instances_{split}.json", document)
     return out
 
 
-def _coco_annotations(items: list[DetectionItem]) -> list[dict[str, Any]]:
+def xyxy_to_xywh(boxes: np.ndarray) -> np.ndarray:
+    """Pixel ``xyxy`` boxes as COCO's ``[x, y, width, height]`` (float64).
+
+    Example:
+        >>> xyxy_to_xywh(np.array([[1, 2, 5.5, 8]])).tolist()
+        [[1.0, 2.0, 4.5, 6.0]]
+    """
+    b = np.asarray(boxes, np.float64).reshape(-1, 4)
+    return np.column_stack([b[:, :2], b[:, 2:] - b[:, :2]])
+
+
+def coco_annotations(
+    images: Sequence[tuple[int, np.ndarray, np.ndarray]],
+) -> list[dict[str, Any]]:
+    """COCO annotation records for ``(image_id, xyxy boxes, 1-based category ids)`` triples.
+
+    Example:
+        >>> coco_annotations([(7, np.array([[0, 0, 2, 3]]), np.array([1]))])[0]["bbox"]
+        [0.0, 0.0, 2.0, 3.0]
+    """
     annotations: list[dict[str, Any]] = []
-    for image_id, item in enumerate(items, 1):
-        for box, label in zip(item.boxes.astype(np.float64), item.labels, strict=True):
-            width, height = box[2] - box[0], box[3] - box[1]
+    for image_id, boxes, categories in images:
+        for box, category in zip(xyxy_to_xywh(boxes).tolist(), categories, strict=True):
             annotations.append(
                 {
                     "id": len(annotations) + 1,
                     "image_id": image_id,
-                    "category_id": int(label) + 1,
-                    "bbox": [float(v) for v in (box[0], box[1], width, height)],
-                    "area": float(width * height),
+                    "category_id": int(category),
+                    "bbox": box,
+                    "area": box[2] * box[3],
                     "iscrowd": 0,
                 }
             )

@@ -21,6 +21,8 @@ import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
+from deepimage.data.detection import coco_annotations, xyxy_to_xywh
+
 SUMMARY_NAMES = [
     "map", "map50", "map75", "map_small", "map_medium", "map_large",
     "mar_1", "mar_10", "mar_100", "mar_small", "mar_medium", "mar_large",
@@ -48,20 +50,9 @@ class Prediction:
     labels: np.ndarray  # 1-based
 
 
-def _xywh(boxes: np.ndarray) -> list[list[float]]:
-    b = np.asarray(boxes, np.float64).reshape(-1, 4)
-    return np.column_stack([b[:, :2], b[:, 2:] - b[:, :2]]).tolist()
-
-
 def coco_ground_truth(truths: list[GroundTruth], classes: list[str]) -> COCO:
     """A pycocotools ``COCO`` object holding the true boxes."""
-    annotations = []
-    for truth in truths:
-        for box, label in zip(_xywh(truth.boxes), truth.labels.tolist(), strict=True):
-            annotations.append(
-                {"id": len(annotations) + 1, "image_id": truth.image_id, "category_id": int(label),
-                 "bbox": box, "area": box[2] * box[3], "iscrowd": 0}
-            )  # fmt: skip
+    annotations = coco_annotations([(t.image_id, t.boxes, t.labels) for t in truths])
     coco = COCO()
     coco.dataset = {
         "images": [{"id": t.image_id, "width": t.width, "height": t.height} for t in truths],
@@ -78,7 +69,9 @@ def coco_detections(predictions: list[Prediction]) -> list[dict[str, Any]]:
     return [
         {"image_id": p.image_id, "category_id": int(label), "bbox": box, "score": float(score)}
         for p in predictions
-        for box, score, label in zip(_xywh(p.boxes), p.scores, p.labels, strict=True)
+        for box, score, label in zip(
+            xyxy_to_xywh(p.boxes).tolist(), p.scores, p.labels, strict=True
+        )
     ]
 
 
