@@ -18,6 +18,7 @@ import torch
 from deepimage.data.batches import FileBatches, TensorBatches, resize_uint8, to_chw_tensor
 from deepimage.data.classification import ClassificationData, Split
 from deepimage.models.registry import model_info
+from deepimage.process import grayscale
 
 DEFAULT_FILE_SIZE = 64  # input side for image folders whose files differ in size
 STATS_SAMPLE = 10_000  # images used to estimate the normalisation mean and std
@@ -79,8 +80,7 @@ def _match_channels(images: np.ndarray, channels: int) -> np.ndarray:
         return images
     if channels == 3:
         return np.repeat(images, 3, axis=-1)
-    weights = np.array([0.299, 0.587, 0.114], dtype=np.float32)
-    return (images[..., :3].astype(np.float32) @ weights).round().astype(np.uint8)[..., None]
+    return np.stack([grayscale(image[..., :3]) for image in images])[..., None]
 
 
 def _channel_stats(train: TensorBatches | FileBatches) -> tuple[list[float], list[float]]:
