@@ -81,3 +81,20 @@ def run_deepimage(*args: str, cwd: Path | None = None, timeout: float = 600) -> 
 def deepimage() -> Callable[..., CliResult]:
     """``deepimage(*args, cwd=None) -> CliResult``."""
     return run_deepimage
+
+
+BAD_IMAGE_NAMES = ["b_truncated.jpg", "c_empty.png", "d_text.png", "e_huge.png"]
+
+
+def write_bad_images(folder: Path, jpeg: bytes) -> list[Path]:
+    """A truncated JPEG (cut from ``jpeg``), a zero-byte file, a text file named .png and
+    a 20000x20000 PNG (a decompression bomb), in ``folder``; returns their sorted paths."""
+    from PIL import Image
+
+    paths = [folder / name for name in BAD_IMAGE_NAMES]
+    truncated, empty, text, huge = paths
+    truncated.write_bytes(jpeg[: len(jpeg) // 2])
+    empty.write_bytes(b"")
+    text.write_text("this is not an image\n")
+    Image.new("1", (20000, 20000)).save(huge)
+    return paths

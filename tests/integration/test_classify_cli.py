@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -13,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from tests.conftest import cli_env, data_dir, run_deepimage
+from tests.conftest import cli_env, data_dir, run_deepimage, write_bad_images
 from tests.unit.test_engine import write_malicious_checkpoint
 
 from deepimage.data.classification import load_classification_data
@@ -34,15 +35,10 @@ def _fashion_folder(root: Path, per_class: int = 30) -> Path:
 
 
 def _add_bad_files(folder: Path) -> list[str]:
-    """A truncated JPEG, a zero-byte file, a text file named .png and a 20000x20000 PNG."""
-    good = folder / "good.jpg"
-    Image.fromarray(np.full((28, 28), 128, np.uint8)).save(good, quality=90)
-    (folder / "a_truncated.jpg").write_bytes(good.read_bytes()[:200])
-    (folder / "b_empty.png").write_bytes(b"")
-    (folder / "c_text.png").write_text("this is not an image\n")
-    Image.new("1", (20000, 20000)).save(folder / "d_huge.png")
-    good.unlink()
-    return sorted(str(p) for p in folder.glob("[abcd]_*"))
+    """The four kinds of bad image file, beside real images of one class."""
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((28, 28), 128, np.uint8)).save(buffer, format="JPEG", quality=90)
+    return [str(p) for p in write_bad_images(folder, buffer.getvalue())]
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import typer
 from PIL import Image
+from tests.conftest import BAD_IMAGE_NAMES, write_bad_images
 from typer.testing import CliRunner
 
 import deepimage.cli.main as cli_main
@@ -18,8 +19,6 @@ from deepimage.api.batch_process import load_pipeline, parse_step, process_files
 from deepimage.cli.process import app
 from deepimage.errors import DeepImageError
 from deepimage.io.images import read_image
-
-BAD_FILES = ["b_truncated.jpg", "c_empty.png", "d_text.png", "e_huge.png"]
 
 
 def photo(seed: int, shape: tuple[int, ...] = (48, 64, 3)) -> np.ndarray:
@@ -48,11 +47,7 @@ def make_bad_folder(root: Path) -> Path:
     folder.mkdir()
     Image.fromarray(photo(3)).save(folder / "a_good.jpg", quality=90)
     Image.fromarray(photo(4)).save(folder / "f_good.png")
-    jpeg = (folder / "a_good.jpg").read_bytes()
-    (folder / "b_truncated.jpg").write_bytes(jpeg[: len(jpeg) // 2])
-    (folder / "c_empty.png").write_bytes(b"")
-    (folder / "d_text.png").write_text("this is not an image")
-    Image.new("1", (20000, 20000)).save(folder / "e_huge.png")
+    write_bad_images(folder, (folder / "a_good.jpg").read_bytes())
     return folder
 
 
@@ -219,7 +214,7 @@ def test_bad_files_stop_the_run_with_a_clear_error(
     written = (
         {p.name for p in (tmp_path / "out").rglob("*")} if (tmp_path / "out").exists() else set()
     )
-    assert not written & set(BAD_FILES) and not [name for name in written if ".tmp" in name]
+    assert not written & set(BAD_IMAGE_NAMES) and not [name for name in written if ".tmp" in name]
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
@@ -227,7 +222,7 @@ def test_skip_bad_processes_the_good_and_lists_the_bad(tmp_path: Path, workers: 
     folder = make_bad_folder(tmp_path)
     before = snapshot(folder)
     report = invoke("blur", folder, "-o", tmp_path / "out", "--skip-bad", "--workers", workers)
-    assert [Path(row["path"]).name for row in report["bad_files"]] == BAD_FILES
+    assert [Path(row["path"]).name for row in report["bad_files"]] == BAD_IMAGE_NAMES
     assert report["totals"]["processed"] == 2 and report["totals"]["bad"] == 4
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "a_good.jpg",
