@@ -124,7 +124,7 @@ class Classifier:
             prepared.train, prepared.val, config.batch_size, config.seed, config.workers
         )
         started = time.perf_counter()
-        trainer.fit(task, datamodule=module, ckpt_path=ckpt)
+        trainer.fit(task, datamodule=module, ckpt_path=ckpt, weights_only=True)
         if not trainer.is_global_zero:
             return {}
         self.run_dir, self.checkpoint = run_dir, run_dir / "checkpoints" / "best.ckpt"
@@ -323,7 +323,9 @@ def _resume_checkpoint(run_dir: Path) -> str:
         raise DeepImageError(
             f"{run_dir}: nothing to resume (no checkpoints/last.ckpt). Start a new run instead."
         )
-    load_checkpoint(last)  # refuses unsafe files before Lightning reads it
+    load_checkpoint(
+        last
+    )  # a clear error for unsafe files; Lightning then reads it weights-only too
     return str(last)
 
 
