@@ -215,3 +215,21 @@ def test_ddp_on_two_cpu_processes_trains_and_checkpoints(tmp_path: Path, deepima
     report = result.json()
     assert Path(report["best_checkpoint"]).is_file()
     assert report["test"]["top1"] > 0.3
+
+
+def test_predict_names_bad_files_or_skips_them(
+    trained_run: dict, deepimage, tmp_path: Path
+) -> None:
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    good = next(trained_run["folder"].rglob("*.png"))
+    (folder / "a_good.png").write_bytes(good.read_bytes())
+    bad = _add_bad_files(folder)
+    ckpt = trained_run["report"]["best_checkpoint"]
+    stopped = deepimage("classify", "predict", str(folder), "--model", ckpt, "--json")
+    assert stopped.code == 2 and "Traceback" not in stopped.stderr
+    assert bad[0] in stopped.stderr.replace("\n", "")
+    skipped = deepimage("classify", "predict", str(folder), "--model", ckpt, "--json", "--skip-bad")
+    assert skipped.code == 0, skipped.stderr
+    assert [Path(r["path"]).name for r in skipped.json()] == ["a_good.png"]
+    assert all(Path(p).name in skipped.stderr.replace("\n", "") for p in bad)

@@ -28,7 +28,7 @@ from deepimage.engine.checkpoints import load_checkpoint
 from deepimage.engine.devices import torch_device
 from deepimage.engine.runs import new_run_dir
 from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer
-from deepimage.errors import DeepImageError, ModelFileError
+from deepimage.errors import BadImageError, DeepImageError, ModelFileError
 from deepimage.io.files import write_json, write_yaml
 from deepimage.io.paths import find_images
 from deepimage.tasks.classification import ClassificationTask, task_from_checkpoint
@@ -80,6 +80,7 @@ class Classifier:
         self.task: ClassificationTask | None = None
         self.checkpoint: Path | None = None
         self.run_dir: Path | None = None
+        self.skipped: list[dict[str, str]] = []  # bad files left out by the last predict
 
     # ----------------------------------------------------------------- training
     def fit(
@@ -245,21 +246,33 @@ class Classifier:
 
     # ---------------------------------------------------------------- inference
     def predict(
-        self, images: list[str] | str, *, top_k: int = 5, batch_size: int = 64, device: str = "auto"
+        self,
+        images: list[str] | str,
+        *,
+        top_k: int = 5,
+        batch_size: int = 64,
+        device: str = "auto",
+        skip_bad: bool = False,
     ) -> list[dict]:
-        """Label image files (paths, folders or globs): ``[{path, label, score, top}]``."""
+        """Label image files (paths, folders or globs): ``[{path, label, score, top}]``.
+
+        A bad image file raises :class:`BadImageError`; with ``skip_bad`` it is left out
+        and listed in ``self.skipped`` (``[{path, reason}]``).
+        """
         task = self._require_task()
         paths = expand_image_paths(images)
         hp = task.hparams
+        self.skipped = []
         dev = torch_device(device)
         task.to(dev)
         results = []
         k = min(top_k, len(hp.classes))
         for start in range(0, len(paths), batch_size):
-            chunk = paths[start : start + batch_size]
-            batch = to_chw_tensor(
-                np.stack([load_for_model(p, hp.in_channels, hp.img_size) for p in chunk])
-            )
+            loaded = [self._load(p, skip_bad) for p in paths[start : start + batch_size]]
+            chunk = [path for path, image in loaded if image is not None]
+            if not chunk:
+                continue
+            batch = to_chw_tensor(np.stack([image for _, image in loaded if image is not None]))
             with torch.inference_mode():
                 probs = task(batch.to(dev)).float().softmax(1).cpu()
             scores, indices = probs.topk(k, dim=1)
@@ -277,6 +290,17 @@ class Classifier:
                     }
                 )
         return results
+
+    def _load(self, path: Path, skip_bad: bool) -> tuple[Path, np.ndarray | None]:
+        """The image as the model takes it; None for a bad file recorded in ``self.skipped``."""
+        hp = self._require_task().hparams
+        try:
+            return path, load_for_model(path, hp.in_channels, hp.img_size)
+        except BadImageError as error:
+            if not skip_bad:
+                raise
+            self.skipped.append({"path": error.path, "reason": error.reason})
+            return path, None
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Classifier:

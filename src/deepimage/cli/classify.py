@@ -187,14 +187,20 @@ def predict(
     top_k: int = typer.Option(5, "--top-k", "-k", min=1),
     batch_size: int = typer.Option(64, "--batch-size", "-b", min=1),
     device: str = DEVICE,
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Leave out unreadable images (listed on stderr)."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Label images: prints a JSON array of {path, label, score, top} with --json."""
     from deepimage.api.classifier import Classifier
 
-    results = Classifier.load(model).predict(
-        images, top_k=top_k, batch_size=batch_size, device=device
+    classifier = Classifier.load(model)
+    results = classifier.predict(
+        images, top_k=top_k, batch_size=batch_size, device=device, skip_bad=skip_bad
     )
+    for bad in classifier.skipped:
+        console.print(f"skipped {bad['path']}: {bad['reason']}", highlight=False)
     if as_json:
         emit(results, True)
         return
