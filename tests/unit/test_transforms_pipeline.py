@@ -120,3 +120,19 @@ def test_preview_rejects_bad_pipeline_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli(), args)
     assert isinstance(result.exception, DeepImageError)
     assert "unknown transform 'twirl'" in str(result.exception)
+
+
+def test_preview_names_a_bad_image_or_skips_it(tmp_path: Path) -> None:
+    from deepimage.errors import BadImageError
+    from deepimage.transforms.preview import preview
+
+    for name in ("cat", "dog"):
+        for i in range(3):
+            write_image(
+                tmp_path / "data" / name / f"{i}.png", np.full((16, 16, 3), 40 * i, np.uint8)
+            )
+    (tmp_path / "data" / "cat" / "broken.png").write_text("not an image")
+    with pytest.raises(BadImageError, match=r"broken\.png"):
+        preview(tmp_path / "data", tmp_path / "grid.png", count=4)
+    report = preview(tmp_path / "data", tmp_path / "grid.png", count=4, skip_bad=True)
+    assert report["samples"] == 4 and (tmp_path / "grid.png").is_file()

@@ -30,11 +30,14 @@ def preview(
     ),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same picture)."),
     out: Path = typer.Option(Path("augment-preview.png"), "--out", "-o", help="PNG file to write."),
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Leave unreadable images out instead of stopping."
+    ),
     as_json: bool = JSON,
 ) -> None:
     """Write a grid of augmented samples with their boxes and masks drawn."""
     if preset and pipeline:
         raise typer.BadParameter("give --preset or --pipeline, not both")
     chosen = load_pipeline(pipeline) if pipeline else build_pipeline(preset) if preset else None
-    report = write_preview(data, out, count=count, pipeline=chosen, seed=seed)
+    report = write_preview(data, out, count=count, pipeline=chosen, seed=seed, skip_bad=skip_bad)
     emit(report, as_json, f"wrote {report['samples']} {report['kind']} samples to {out}")

@@ -30,8 +30,8 @@ import numpy as np
 
 from deepimage.data.classification import data_search_dirs, load_classification_data
 from deepimage.data.detection import DetectionItem, detection_format, load_detection_data
-from deepimage.errors import DataNotFoundError
-from deepimage.io.images import IMAGE_EXTENSIONS, read_image
+from deepimage.errors import BadImageError, DataNotFoundError
+from deepimage.io.images import IMAGE_EXTENSIONS, probe_image, read_image
 from deepimage.transforms.compose import Compose
 from deepimage.transforms.geometric import Letterbox
 from deepimage.transforms.presets import build_pipeline
@@ -65,14 +65,16 @@ def preview(
     count: int = 16,
     pipeline: Compose | None = None,
     seed: int = 0,
+    skip_bad: bool = False,
 ) -> dict[str, Any]:
     """Augment ``count`` random samples of ``data`` and write them, targets drawn, to ``out``.
 
     ``pipeline`` defaults to the preset in :data:`DEFAULT_PRESETS` for the data's kind.
+    A bad image file is an error naming it; ``skip_bad`` leaves bad files out of the draw.
     Returns a summary: kind, pipeline steps, samples, boxes drawn, output path.
     """
     rng = np.random.default_rng(seed)
-    kind, items = _load(data, count, rng)
+    kind, items = _load(data, count, rng, skip_bad)
     pipeline = pipeline or build_pipeline(DEFAULT_PRESETS[kind])
     side = min(_DISPLAY_SIDE, max(max(item.sample.size) for item in items))
     shown = Compose([*pipeline.steps, Letterbox(side)])
@@ -100,18 +102,27 @@ def find_data(data: str | os.PathLike[str]) -> Path | None:
 
 
 def _load(
-    data: str | os.PathLike[str], count: int, rng: np.random.Generator
+    data: str | os.PathLike[str], count: int, rng: np.random.Generator, skip_bad: bool
 ) -> tuple[str, list[_Item]]:
     kind = detection_format(data)
     if kind is not None:
-        return kind, _detection_items(data, count, rng)
+        return kind, _detection_items(data, count, rng, skip_bad)
     folder = find_data(data)
     masks = _mask_folders(folder) if folder is not None else None
     if masks is not None:
-        return "masks", [
-            _mask_item(path, masks[1] / path.name) for path in _pick(_images(masks[0]), count, rng)
-        ]
-    return "classification", _classification_items(data, count, rng)
+        pairs = [(path, masks[1] / path.name) for path in _images(masks[0])]
+        if skip_bad:
+            pairs = [pair for pair in pairs if all(map(_decodes, pair))]
+        return "masks", [_mask_item(*pair) for pair in _pick(pairs, count, rng)]
+    return "classification", _classification_items(data, count, rng, skip_bad)
+
+
+def _decodes(path: Path) -> bool:
+    try:
+        probe_image(path)
+    except BadImageError:
+        return False
+    return True
 
 
 def _pick(choices: Sequence[_T], count: int, rng: np.random.Generator) -> list[_T]:
@@ -123,10 +134,10 @@ def _pick(choices: Sequence[_T], count: int, rng: np.random.Generator) -> list[_
 
 
 def _detection_items(
-    data: str | os.PathLike[str], count: int, rng: np.random.Generator
+    data: str | os.PathLike[str], count: int, rng: np.random.Generator, skip_bad: bool
 ) -> list[_Item]:
     """``count`` random images of a detection data set with their boxes."""
-    loaded = load_detection_data(data, val_split=0, check_images=False)
+    loaded = load_detection_data(data, val_split=0, skip_bad=skip_bad, check_images=skip_bad)
     items = [item for split in loaded.splits.values() for item in split]
     return [_box_item(item, loaded.classes) for item in _pick(items, count, rng)]
 
@@ -156,9 +167,9 @@ def _mask_item(image_path: Path, mask_path: Path) -> _Item:
 
 
 def _classification_items(
-    data: str | os.PathLike[str], count: int, rng: np.random.Generator
+    data: str | os.PathLike[str], count: int, rng: np.random.Generator, skip_bad: bool
 ) -> list[_Item]:
-    loaded = load_classification_data(data)
+    loaded = load_classification_data(data, skip_bad=skip_bad)
     split = next(iter(loaded.splits.values()))
     chosen = rng.choice(len(split), size=min(count, len(split)), replace=False)
     items = []
