@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Classifier"]
+__all__ = ["Classifier", "Detector"]
 
 
 def __getattr__(name: str) -> Any:
@@ -15,4 +15,8 @@ def __getattr__(name: str) -> Any:
         from deepimage.api.classifier import Classifier
 
         return Classifier
+    if name == "Detector":
+        from deepimage.api.detector import Detector
+
+        return Detector
     raise AttributeError(name)

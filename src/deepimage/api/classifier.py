@@ -10,7 +10,6 @@ Example:
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,19 +17,23 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 
+from deepimage.api.base import TrainedModel
 from deepimage.api.prepare import PreparedData, prepare_data
+from deepimage.api.run_files import (
+    expand_image_paths,
+    load_weights,
+    resume_checkpoint,
+    run_config,
+)
 from deepimage.data.batches import load_for_model, to_chw_tensor
 from deepimage.data.classification import load_classification_data
 from deepimage.data.module import BatchDataModule, batch_loader
-from deepimage.engine.checkpoints import load_checkpoint
 from deepimage.engine.devices import torch_device
 from deepimage.engine.runs import new_run_dir
 from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer
-from deepimage.errors import BadImageError, DeepImageError, ModelFileError
+from deepimage.errors import BadImageError, DeepImageError
 from deepimage.io.files import write_json, write_yaml
-from deepimage.io.paths import find_images
 from deepimage.tasks.classification import ClassificationTask, task_from_checkpoint
 from deepimage.tasks.classification_metrics import classification_metrics
 from deepimage.viz.plots import (
@@ -72,15 +75,15 @@ class FitSettings:
     runs_root: str = "runs"
 
 
-class Classifier:
+class Classifier(TrainedModel):
     """An image classifier: ``fit`` on a data set, then ``evaluate`` / ``predict``."""
 
+    kind = "classifier"
+    restore = staticmethod(task_from_checkpoint)
+    task: ClassificationTask | None
+
     def __init__(self, model: str = "small-cnn") -> None:
-        self.model = model
-        self.task: ClassificationTask | None = None
-        self.checkpoint: Path | None = None
-        self.run_dir: Path | None = None
-        self.skipped: list[dict[str, str]] = []  # bad files left out by the last predict
+        super().__init__(model)
 
     # ----------------------------------------------------------------- training
     def fit(
@@ -103,7 +106,7 @@ class Classifier:
         prepared = prepare_data(loaded, config.model, config.img_size)
         task = self._new_task(config, prepared)
         if resume:
-            run_dir, ckpt = Path(resume), _resume_checkpoint(Path(resume))
+            run_dir, ckpt = Path(resume), resume_checkpoint(Path(resume))
         else:
             run_dir, ckpt = (
                 new_run_dir("classify", config.name or config.model, config.runs_root),
@@ -128,8 +131,7 @@ class Classifier:
         trainer.fit(task, datamodule=module, ckpt_path=ckpt, weights_only=True)
         if not trainer.is_global_zero:
             return {}
-        self.run_dir, self.checkpoint = run_dir, run_dir / "checkpoints" / "best.ckpt"
-        self.task = task_from_checkpoint(load_checkpoint(self.checkpoint), str(self.checkpoint))
+        self._adopt_best(run_dir)
         report = {
             "run_dir": str(run_dir),
             "best_checkpoint": str(self.checkpoint),
@@ -152,18 +154,6 @@ class Classifier:
         write_json(run_dir / "report.json", report)
         return report
 
-    @classmethod
-    def resume(
-        cls, run_dir: str | os.PathLike[str], *, quiet: bool = False, **overrides: Any
-    ) -> dict:
-        """Continue a killed run from its ``last.ckpt`` with the settings in its ``config.yaml``.
-
-        ``overrides`` may change only how it runs (``device``, ``workers``), not what it learns.
-        """
-        config = _run_config(Path(run_dir))
-        data, model = config.pop("data"), config.pop("model")
-        return cls(model).fit(data, quiet=quiet, resume=str(run_dir), **{**config, **overrides})
-
     def _new_task(self, config: FitSettings, prepared: PreparedData) -> ClassificationTask:
         torch.manual_seed(config.seed)
         task = ClassificationTask(
@@ -183,7 +173,7 @@ class Classifier:
             pretrained=config.pretrained,
         )
         if config.weights:
-            _load_weights(task, Path(config.weights))
+            load_weights(task, Path(config.weights))
         return task
 
     # --------------------------------------------------------------- evaluation
@@ -204,7 +194,7 @@ class Classifier:
         seed comes from the model, the validation fraction from its run's ``config.yaml``.
         """
         task = self._require_task()
-        trained = _run_config(self.run_dir) if self.run_dir else {}
+        trained = run_config(self.run_dir) if self.run_dir else {}
         loaded = load_classification_data(
             data,
             skip_bad=skip_bad,
@@ -302,71 +292,6 @@ class Classifier:
             self.skipped.append({"path": error.path, "reason": error.reason})
             return path, None
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> Classifier:
-        """Load a trained classifier from a ``.ckpt`` file or a run folder (safely)."""
-        checkpoint = resolve_model_path(Path(path))
-        task = task_from_checkpoint(load_checkpoint(checkpoint), str(checkpoint))
-        clf = cls(task.hparams.model)
-        clf.task, clf.checkpoint = task, checkpoint
-        clf.run_dir = checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else None
-        return clf
-
-    def _require_task(self) -> ClassificationTask:
-        if self.task is None:
-            raise DeepImageError(
-                "this classifier has no weights yet: call fit() or Classifier.load(path)."
-            )
-        return self.task
-
-
-def resolve_model_path(path: Path) -> Path:
-    """A run folder means its best checkpoint; a file is taken as it is."""
-    if path.is_dir():
-        for candidate in (path / "checkpoints" / "best.ckpt", path / "checkpoints" / "last.ckpt"):
-            if candidate.is_file():
-                return candidate
-        raise ModelFileError(f"{path}: run folder without checkpoints/best.ckpt or last.ckpt.")
-    return path
-
-
-def _run_config(run_dir: Path) -> dict[str, Any]:
-    """The settings a run was started with."""
-    path = run_dir / "config.yaml"
-    if not path.is_file():
-        raise DeepImageError(
-            f"{run_dir}: not a run folder (no config.yaml). Pass a folder that `classify train` made."
-        )
-    config = yaml.safe_load(path.read_text())
-    return config
-
-
-def _resume_checkpoint(run_dir: Path) -> str:
-    last = run_dir / "checkpoints" / "last.ckpt"
-    if not last.is_file():
-        raise DeepImageError(
-            f"{run_dir}: nothing to resume (no checkpoints/last.ckpt). Start a new run instead."
-        )
-    load_checkpoint(
-        last
-    )  # a clear error for unsafe files; Lightning then reads it weights-only too
-    return str(last)
-
-
-def _load_weights(task: ClassificationTask, path: Path) -> None:
-    """Initialise from a state dict or a deepimage checkpoint, taking tensors whose shapes fit."""
-    checkpoint = load_checkpoint(path)
-    state = checkpoint.get("state_dict", checkpoint)
-    own = task.net.state_dict()
-    matched = {}
-    for key, value in state.items():
-        key = key.removeprefix("net.")
-        if key in own and isinstance(value, torch.Tensor) and value.shape == own[key].shape:
-            matched[key] = value
-    if not matched:
-        raise ModelFileError(f"{path}: no tensor in this file fits model {task.hparams.model!r}.")
-    task.net.load_state_dict(matched, strict=False)
-
 
 def _predict_dataset(
     task: ClassificationTask, dataset: Any, batch_size: int, device: torch.device
@@ -395,12 +320,3 @@ def _plot_mistakes(
     pictures = [img.permute(1, 2, 0).numpy() for img in images]
     titles = [f"{classes[int(probs[i].argmax())]} (true {classes[int(labels[i])]})" for i in wrong]
     plot_image_grid(pictures, titles, out)
-
-
-def expand_image_paths(inputs: list[str] | str) -> list[Path]:
-    """Files, folders (recursive) and glob patterns -> sorted image paths."""
-    items = [inputs] if isinstance(inputs, str) else inputs
-    found = [path for item in items for path in find_images(item)[1]]
-    if not found:
-        raise DeepImageError(f"no images found in {inputs}.")
-    return found

@@ -7,12 +7,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from deepimage.cli.output import JSON, QUIET, console, emit, print_models
+from deepimage.cli.output import DEVICE, JSON, QUIET, console, emit, print_models
 from deepimage.errors import DeepImageError
 
 app = typer.Typer(help="Train, evaluate and run image classifiers.", no_args_is_help=True)
 
-DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or mps.")
 DOWNLOAD = typer.Option(
     False, "--download", help="Download a missing built-in data set (fashion-mnist, mnist)."
 )

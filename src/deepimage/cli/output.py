@@ -8,16 +8,19 @@ Example:
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 console = Console(stderr=True)
 
 JSON = typer.Option(False, "--json", help="Print one JSON object as the last stdout line.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
+DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or mps.")
 
 
 def emit(result: Any, as_json: bool, summary: str | None = None) -> None:
@@ -28,8 +31,14 @@ def emit(result: Any, as_json: bool, summary: str | None = None) -> None:
         console.print(summary)
 
 
-def print_models(task: str, example: dict[str, Any], as_json: bool) -> None:
-    """The models registered for ``task`` with their sizes (counted for ``example`` inputs)."""
+def print_models(
+    task: str,
+    example: dict[str, Any],
+    as_json: bool,
+    speed: Callable[[str], float] | None = None,
+) -> None:
+    """The models registered for ``task`` with their sizes (counted for ``example`` inputs)
+    and, with ``speed`` (name -> milliseconds per image), how fast each runs here."""
     from deepimage.models.registry import list_models, parameter_count
 
     rows = [
@@ -41,13 +50,22 @@ def print_models(task: str, example: dict[str, Any], as_json: bool) -> None:
         }
         for m in list_models(task)
     ]
+    if speed:
+        with Progress(console=console, transient=True) as bar:
+            for row in bar.track(rows, description="timing"):
+                row["ms_per_image"] = round(speed(row["name"]), 1)
     if as_json:
         emit(rows, True)
         return
     described = ", ".join(f"{key}={value}" for key, value in example.items())
-    table = Table("model", "what it is", "min size", "parameters", caption=f"sizes for {described}")
+    columns = ["model", "what it is", "min size", "parameters"] + ["ms/image"] * bool(speed)
+    table = Table(*columns, caption=f"sizes for {described}")
     for row in rows:
-        table.add_row(
-            row["name"], row["summary"], str(row["min_size"]), f"{row['parameters'] / 1e6:.2f}M"
-        )
+        cells = [
+            row["name"],
+            row["summary"],
+            str(row["min_size"]),
+            f"{row['parameters'] / 1e6:.2f}M",
+        ]
+        table.add_row(*cells, *([str(row["ms_per_image"])] if speed else []))
     console.print(table)

@@ -49,7 +49,11 @@ def load_for_model(path: str | Path, channels: int, size: int) -> np.ndarray:
 
 
 class EpochBatchSampler:
-    """Yields lists of indices; the order depends only on (seed, epoch, rank)."""
+    """Yields lists of indices; the order depends only on (seed, epoch, rank).
+
+    ``drop_last`` leaves out a last short batch; ``with_epoch`` yields ``(epoch, indices)``
+    so that a data set can draw its augmentation from the epoch, in any worker.
+    """
 
     def __init__(
         self,
@@ -59,9 +63,12 @@ class EpochBatchSampler:
         seed: int = 0,
         rank: int = 0,
         world_size: int = 1,
+        drop_last: bool = False,
+        with_epoch: bool = False,
     ) -> None:
         self.length, self.batch_size, self.shuffle, self.seed = length, batch_size, shuffle, seed
         self.rank, self.world_size = rank, world_size
+        self.drop_last, self.with_epoch = drop_last, with_epoch
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -77,13 +84,16 @@ class EpochBatchSampler:
         order = np.resize(order, per_rank * self.world_size)  # pad by wrapping, like DDP samplers
         return order[self.rank :: self.world_size]
 
-    def __iter__(self) -> Iterator[list[int]]:
+    def __iter__(self) -> Iterator[list[int] | tuple[int, list[int]]]:
         order = self._indices()
-        for start in range(0, len(order), self.batch_size):
-            yield order[start : start + self.batch_size].tolist()
+        for start in range(0, len(self) * self.batch_size, self.batch_size):
+            batch = order[start : start + self.batch_size].tolist()
+            yield (self.epoch, batch) if self.with_epoch else batch
 
     def __len__(self) -> int:
         per_rank = -(-self.length // self.world_size)
+        if self.drop_last and per_rank >= self.batch_size:
+            return per_rank // self.batch_size
         return -(-per_rank // self.batch_size)
 
 

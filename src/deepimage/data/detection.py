@@ -12,7 +12,8 @@ does both. Nothing here imports torch.
 Layouts read (each may also sit in ``train/``, ``val/``, ``test/`` subfolders):
 
 - VOC: ``annotations/*.xml`` (or ``Annotations/``) beside ``images/`` (or
-  ``JPEGImages/``); splits from ``ImageSets/Main/<split>.txt`` when present.
+  ``JPEGImages/``); splits from ``ImageSets/Main/<split>.txt`` when present; an optional
+  ``classes.txt`` fixes the class list (other names are unknown classes).
 - COCO: one ``*.json`` file, or ``annotations/*.json`` (``instances_train.json``,
   ``instances_val.json``, ... give the splits); images in ``images/``,
   ``images/<split>/``, ``<split>/`` or beside the JSON. Crowd annotations are skipped.
@@ -316,7 +317,7 @@ def _read_voc(root: Path, issues: _Issues) -> _Found:
             )
     claimed = {raw.image for raw in raws} | {xml.stem for xml in xmls}
     raws += [_negative(p) for p in _image_files(images) if not claimed & {p, p.stem}]
-    return _Found(None, _voc_splits(root, raws))
+    return _Found(_listed_classes(root), _voc_splits(root, raws))
 
 
 def _parse_voc(xml: Path, images: Path) -> _Raw:
@@ -511,6 +512,15 @@ def _read_yolo(root: Path, issues: _Issues) -> _Found:
 
 
 def _yolo_classes(root: Path) -> list[str]:
+    names = _listed_classes(root)
+    if names is None:
+        raise DataNotFoundError(
+            f"{root}: YOLO data needs its class names in classes.txt or data.yaml"
+        )
+    return names
+
+
+def _listed_classes(root: Path) -> list[str] | None:
     """Class names from ``classes.txt`` or ``data.yaml`` in ``root`` or its parent."""
     for folder in (root, root.parent):
         if (folder / "classes.txt").is_file():
@@ -521,7 +531,7 @@ def _yolo_classes(root: Path) -> list[str]:
             ]
         if (folder / "data.yaml").is_file():
             return _yaml_names(folder / "data.yaml")
-    raise DataNotFoundError(f"{root}: YOLO data needs its class names in classes.txt or data.yaml")
+    return None
 
 
 def _yaml_names(path: Path) -> list[str]:

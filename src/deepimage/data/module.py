@@ -24,9 +24,13 @@ def batch_loader(
     workers: int = 0,
     rank: int = 0,
     world_size: int = 1,
+    **sampler_options: bool,
 ) -> DataLoader:
-    """A DataLoader that asks ``dataset`` for whole batches of indices at once."""
-    sampler = EpochBatchSampler(len(dataset), batch_size, shuffle, seed, rank, world_size)
+    """A DataLoader that asks ``dataset`` for whole batches of indices at once
+    (``sampler_options``: see :class:`EpochBatchSampler`)."""
+    sampler = EpochBatchSampler(
+        len(dataset), batch_size, shuffle, seed, rank, world_size, **sampler_options
+    )
     return DataLoader(
         dataset,
         sampler=sampler,
@@ -38,16 +42,24 @@ def batch_loader(
 
 
 class BatchDataModule(pl.LightningDataModule):
-    """Train and validation batch datasets; each rank reads its own shard."""
+    """Train and validation batch datasets; each rank reads its own shard.
+    ``train_options`` go to the training batch sampler (see :class:`EpochBatchSampler`)."""
 
     def __init__(
-        self, train: Dataset, val: Dataset, batch_size: int, seed: int = 0, workers: int = 0
+        self,
+        train: Dataset,
+        val: Dataset,
+        batch_size: int,
+        seed: int = 0,
+        workers: int = 0,
+        **train_options: bool,
     ) -> None:
         super().__init__()
         self.train, self.val = train, val
         self.batch_size, self.seed, self.workers = batch_size, seed, workers
+        self.train_options = train_options
 
-    def _loader(self, dataset: Dataset, shuffle: bool) -> DataLoader:
+    def _loader(self, dataset: Dataset, shuffle: bool, **options: bool) -> DataLoader:
         return batch_loader(
             dataset,
             self.batch_size,
@@ -56,10 +68,11 @@ class BatchDataModule(pl.LightningDataModule):
             self.workers,
             self.trainer.global_rank if self.trainer else 0,
             self.trainer.world_size if self.trainer else 1,
+            **options,
         )
 
     def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train, shuffle=True)
+        return self._loader(self.train, shuffle=True, **self.train_options)
 
     def val_dataloader(self) -> DataLoader:
         return self._loader(self.val, shuffle=False)

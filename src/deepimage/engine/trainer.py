@@ -47,6 +47,7 @@ class TrainerOptions:
     time_minutes: float | None = None
     patience: int | None = None
     quiet: bool = False
+    gradient_clip: float | None = None  # max gradient norm
 
 
 class _AppendingWriter(ExperimentWriter):
@@ -140,6 +141,7 @@ def build_trainer(
         strategy="ddp" if options.devices > 1 else "auto",
         precision=precision_for(accelerator),
         deterministic=options.deterministic,
+        gradient_clip_val=options.gradient_clip,
         callbacks=all_callbacks,
         logger=RunLogger(run_dir),
         plugins=[AtomicCheckpointIO()],

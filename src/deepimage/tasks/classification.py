@@ -21,6 +21,7 @@ import torch
 import torch.nn.functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
+from deepimage.engine.checkpoints import rebuild_task
 from deepimage.errors import DeepImageError
 from deepimage.models import create_model
 from deepimage.transforms.batch import augment_batch, preset
@@ -138,14 +139,4 @@ class ClassificationTask(pl.LightningModule):
 
 def task_from_checkpoint(checkpoint: dict[str, Any], source: str) -> ClassificationTask:
     """Rebuild a trained classifier from a checkpoint loaded with ``load_checkpoint``."""
-    try:
-        hparams = dict(checkpoint["hyper_parameters"])
-        state = checkpoint["state_dict"]
-    except (KeyError, TypeError):
-        raise DeepImageError(
-            f"{source}: not a deepimage classifier checkpoint (no hyper_parameters/state_dict)."
-        ) from None
-    hparams["pretrained"] = False
-    task = ClassificationTask(**hparams)
-    task.load_state_dict(state)
-    return task.eval()
+    return rebuild_task(ClassificationTask, checkpoint, source, "classifier")

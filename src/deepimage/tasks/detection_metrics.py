@@ -78,11 +78,16 @@ def coco_detections(predictions: list[Prediction]) -> list[dict[str, Any]]:
 def coco_metrics(
     truths: list[GroundTruth], predictions: list[Prediction], classes: list[str]
 ) -> dict[str, Any]:
-    """The 12 COCO summary numbers (fractions; -1 where undefined) and AP per class."""
+    """The 12 COCO summary numbers (fractions; -1 where undefined), AP per class and
+    ``pr_curves``: per class, precision at IoU 0.5 on COCO's 101 recall points."""
     gt = coco_ground_truth(truths, classes)
     results = coco_detections(predictions)
     if not results:
-        return {**dict.fromkeys(SUMMARY_NAMES, 0.0), "per_class": {c: 0.0 for c in classes}}
+        return {
+            **dict.fromkeys(SUMMARY_NAMES, 0.0),
+            "per_class": dict.fromkeys(classes, 0.0),
+            "pr_curves": {},
+        }
     with contextlib.redirect_stdout(io.StringIO()):
         evaluator = COCOeval(gt, gt.loadRes(results), "bbox")
         evaluator.evaluate()
@@ -90,8 +95,10 @@ def coco_metrics(
         evaluator.summarize()
     summary = dict(zip(SUMMARY_NAMES, map(float, evaluator.stats), strict=True))
     precision = evaluator.eval["precision"][:, :, :, 0, -1]  # IoU x recall x class, all areas
-    per_class = {}
+    per_class, curves = {}, {}
     for index, name in enumerate(classes):
         values = precision[:, :, index]
         per_class[name] = float(values[values > -1].mean()) if (values > -1).any() else -1.0
-    return {**summary, "per_class": per_class}
+        if (values[0] > -1).any():
+            curves[name] = values[0].clip(0, 1).tolist()
+    return {**summary, "per_class": per_class, "pr_curves": curves}

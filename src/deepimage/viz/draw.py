@@ -39,16 +39,25 @@ def draw_boxes(
     image: np.ndarray,
     boxes: np.ndarray,
     labels: Sequence[str | int] | None = None,
-    thickness: int = 1,
+    thickness: int | None = None,
+    colour_keys: Sequence[int] | None = None,
 ) -> np.ndarray:
-    """``image`` as RGB with ``xyxy`` boxes outlined, each labelled when ``labels`` is given."""
+    """``image`` as RGB with ``xyxy`` boxes outlined, each labelled when ``labels`` is given.
+
+    Boxes share a colour when they share a ``colour_keys`` entry (a class index, say);
+    each box has its own otherwise. Lines and text grow with the image (``thickness``
+    None), so labels stay legible on a 4000 x 3000 photo.
+    """
     out = _rgb(image)
+    zoom = max(1.0, max(out.shape[:2]) / 640)
+    thickness = thickness or max(1, round(2 * zoom))
     for index, box in enumerate(np.asarray(boxes, dtype=np.float64).reshape(-1, 4)):
-        colour = tuple(int(c) for c in PALETTE[index % len(PALETTE)])
+        key = index if colour_keys is None else int(colour_keys[index])
+        colour = tuple(int(c) for c in PALETTE[key % len(PALETTE)])
         x0, y0, x1, y1 = (round(v) for v in box)
         cv2.rectangle(out, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, thickness)
         if labels is not None:
-            _label(out, str(labels[index]), (x0, y0), colour)
+            _label(out, str(labels[index]), (x0, y0), colour, zoom)
     return out
 
 
@@ -67,9 +76,12 @@ def _rgb(image: np.ndarray) -> np.ndarray:
     return image[..., :3].copy()
 
 
-def _label(image: np.ndarray, text: str, corner: tuple[int, int], colour: tuple[int, ...]) -> None:
-    font, scale = cv2.FONT_HERSHEY_SIMPLEX, 0.4
-    (width, height), _ = cv2.getTextSize(text, font, scale, 1)
-    x, y = corner[0], max(corner[1], height + 2)
-    cv2.rectangle(image, (x, y - height - 2), (x + width, y), colour, -1)
-    cv2.putText(image, text, (x, y - 2), font, scale, (0, 0, 0), 1, cv2.LINE_AA)
+def _label(
+    image: np.ndarray, text: str, corner: tuple[int, int], colour: tuple[int, ...], zoom: float
+) -> None:
+    font, scale, weight = cv2.FONT_HERSHEY_SIMPLEX, 0.45 * zoom, max(1, round(zoom))
+    (width, height), _ = cv2.getTextSize(text, font, scale, weight)
+    pad = max(2, round(2 * zoom))
+    x, y = corner[0], max(corner[1], height + 2 * pad)
+    cv2.rectangle(image, (x, y - height - 2 * pad), (x + width + pad, y), colour, -1)
+    cv2.putText(image, text, (x + pad // 2, y - pad), font, scale, (0, 0, 0), weight, cv2.LINE_AA)

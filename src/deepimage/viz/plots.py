@@ -34,7 +34,7 @@ def _save(fig: Figure, path: Path) -> None:
 
 
 def plot_training_curves(metrics_csv: Path, out: Path) -> None:
-    """Loss and accuracy per epoch from Lightning's ``metrics.csv``."""
+    """Loss and accuracy (or mAP) per epoch from Lightning's ``metrics.csv``."""
     with open(metrics_csv, newline="") as handle:
         rows = list(csv.DictReader(handle))
     series: dict[str, dict[int, float]] = {}
@@ -44,7 +44,7 @@ def plot_training_curves(metrics_csv: Path, out: Path) -> None:
                 series.setdefault(key.removesuffix("_epoch"), {})[int(row["epoch"])] = float(value)
     panels = [
         ("loss", [k for k in series if "loss" in k]),
-        ("accuracy", [k for k in series if "acc" in k]),
+        ("accuracy / mAP", [k for k in series if "acc" in k or "map" in k]),
     ]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, (title, keys) in zip(axes, panels, strict=True):
@@ -57,6 +57,20 @@ def plot_training_curves(metrics_csv: Path, out: Path) -> None:
         ax.grid(alpha=0.3)
         if keys:
             ax.legend()
+    _save(fig, out)
+
+
+def plot_precision_recall(curves: dict[str, Sequence[float]], out: Path) -> None:
+    """Precision against recall per class, from COCO's 101 recall points (IoU 0.5)."""
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    recall = np.linspace(0, 1, 101)
+    for name, precision in curves.items():
+        ax.plot(recall, precision, label=f"{name} (AP50 {np.mean(precision):.3f})")
+    ax.set(title="precision-recall, IoU 0.5", xlabel="recall", ylabel="precision")
+    ax.set(xlim=(0, 1), ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    if curves:
+        ax.legend(loc="lower left")
     _save(fig, out)
 
 
@@ -97,4 +111,25 @@ def plot_image_grid(
     for ax, image, title in zip(axes.flat, images, titles, strict=False):
         ax.imshow(image.squeeze(), cmap="gray" if image.ndim == 2 or image.shape[-1] == 1 else None)
         ax.set_title(title, fontsize=7)
+    _save(fig, out)
+
+
+def plot_roc(
+    false_positive_rate: Sequence[float],
+    true_positive_rate: Sequence[float],
+    out: Path,
+    title: str,
+    point: tuple[float, float] | None = None,
+) -> None:
+    """A ROC curve (true against false positive rate) with its area, and a chosen point."""
+    fpr, tpr = np.asarray(false_positive_rate), np.asarray(true_positive_rate)
+    fig, ax = plt.subplots(figsize=(5, 5))
+    ax.plot(fpr, tpr, label=f"AUC {np.trapezoid(tpr, fpr):.4f}")
+    ax.plot([0, 1], [0, 1], linestyle=":", color="grey")
+    if point is not None:
+        ax.plot(*point, marker="o", color="red", label="chosen threshold")
+    ax.set(title=title, xlabel="false positive rate", ylabel="true positive rate")
+    ax.set(xlim=(0, 1), ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
     _save(fig, out)

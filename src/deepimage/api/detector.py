@@ -1,0 +1,376 @@
+"""``Detector``: train, evaluate, predict and load object detectors.
+
+Predictions are in original-image pixels whatever the image size; ``evaluate`` scores
+exactly what ``predict`` returns for the split's images, with pycocotools.
+
+Example:
+    >>> from deepimage.api import Detector
+    >>> det = Detector("ssdlite320_mobilenet_v3_large")
+    >>> report = det.fit("raccoon", epochs=1, quiet=True)  # doctest: +SKIP
+    >>> det.predict(["photo.jpg"], conf=0.3)[0]["detections"]  # doctest: +SKIP
+    [{'box': [12.5, 30.0, 220.25, 310.0], 'label': 'raccoon', 'score': 0.91}]
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from deepimage.api.base import TrainedModel
+from deepimage.api.run_files import (
+    expand_image_paths,
+    load_weights,
+    resume_checkpoint,
+    run_config,
+)
+from deepimage.data.detection import DetectionData, load_detection_data
+from deepimage.data.detection_batches import DetectionBatches, letterbox, to_original
+from deepimage.data.module import BatchDataModule
+from deepimage.engine.devices import torch_device
+from deepimage.engine.runs import new_run_dir
+from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer
+from deepimage.errors import BadImageError, DeepImageError
+from deepimage.io import read_image, write_image
+from deepimage.io.files import write_json, write_yaml
+from deepimage.tasks.detection import DetectionTask, task_from_checkpoint
+from deepimage.tasks.detection_metrics import GroundTruth, Prediction, coco_metrics
+from deepimage.viz.draw import draw_boxes
+from deepimage.viz.plots import plot_precision_recall, plot_training_curves
+
+DEFAULT_CONF = 0.05
+"""Score threshold of ``predict`` and ``evaluate`` alike (torchvision's own default), so
+that predict's output reproduces evaluate's numbers."""
+DEFAULT_IOU = 0.5
+
+
+@dataclass
+class DetectSettings:
+    """Everything a detection run is made from; saved as the run's ``config.yaml``."""
+
+    data: str
+    model: str = "fasterrcnn_mobilenet_v3_large_320_fpn"
+    epochs: int = 300
+    batch_size: int = 8
+    img_size: int = 320
+    lr: float = 2e-3
+    weight_decay: float = 0.05
+    warmup_steps: int = 100
+    ema_decay: float = 0.995
+    gradient_clip: float = 10.0
+    augment: str = "detect"
+    pretrained: bool = False
+    weights: str | None = None
+    seed: int = 0
+    deterministic: bool = False
+    device: str = "auto"
+    devices: int = 1
+    workers: int = 0
+    patience: int | None = None
+    time_minutes: float | None = None
+    val_split: float = 0.2
+    classes: list[str] | None = None
+    skip_bad: bool = False
+    name: str | None = None
+    runs_root: str = "runs"
+
+
+class Detector(TrainedModel):
+    """An object detector: ``fit`` on COCO / VOC / YOLO data, then ``evaluate`` / ``predict``."""
+
+    kind = "detector"
+    restore = staticmethod(task_from_checkpoint)
+    task: DetectionTask | None
+
+    def __init__(self, model: str = "fasterrcnn_mobilenet_v3_large_320_fpn") -> None:
+        super().__init__(model)
+
+    # ----------------------------------------------------------------- training
+    def fit(
+        self, data: str, *, quiet: bool = False, resume: str | None = None, **settings: Any
+    ) -> dict:
+        """Train on ``data`` (a COCO / VOC / YOLO folder or file) and return the report.
+
+        Keyword settings are the fields of :class:`DetectSettings`; ``resume`` names a run
+        folder to continue from its ``last.ckpt``.
+        """
+        config = DetectSettings(data=str(data), model=self.model, **settings)
+        loaded = _load(config.data, config.val_split, config.seed, config.skip_bad, config.classes)
+        train, val = loaded.splits.get("train", []), loaded.splits.get("val", [])
+        if not train or not val:
+            raise DeepImageError(
+                f"{data}: training needs a 'train' and a 'val' split; found "
+                f"{', '.join(f'{k} {len(v)}' for k, v in loaded.splits.items())}. "
+                "Pass --val-split 0.2 to hold out a seeded fifth of the images."
+            )
+        torch.manual_seed(config.seed)
+        task = DetectionTask(
+            config.model,
+            loaded.classes,
+            img_size=config.img_size,
+            lr=config.lr,
+            weight_decay=config.weight_decay,
+            warmup_steps=config.warmup_steps,
+            ema_decay=config.ema_decay,
+            time_budget_s=config.time_minutes * 60 if config.time_minutes else None,
+            pretrained=config.pretrained,
+            conf=DEFAULT_CONF,
+            iou=DEFAULT_IOU,
+        )
+        if config.weights:
+            load_weights(task, Path(config.weights))
+            task.ema.load_state_dict(task.net.state_dict())
+        if resume:
+            run_dir, ckpt = Path(resume), resume_checkpoint(Path(resume))
+        else:
+            run_dir = new_run_dir("detect", config.name or config.model, config.runs_root)
+            ckpt = None
+        write_yaml(run_dir / "config.yaml", asdict(config))
+        meter = ThroughputMeter()
+        options = TrainerOptions(
+            epochs=config.epochs,
+            monitor="val/map50",
+            device=config.device,
+            devices=config.devices,
+            deterministic=config.deterministic,
+            time_minutes=config.time_minutes,
+            patience=config.patience,
+            quiet=quiet,
+            gradient_clip=config.gradient_clip,
+        )
+        trainer = build_trainer(run_dir, options, [meter])
+        module = BatchDataModule(
+            DetectionBatches(train, config.img_size, config.augment, config.seed),
+            DetectionBatches(val, config.img_size),
+            config.batch_size,
+            config.seed,
+            config.workers,
+            drop_last=True,  # a batch of one breaks BatchNorm in training
+            with_epoch=True,
+        )
+        started = time.perf_counter()
+        trainer.fit(task, datamodule=module, ckpt_path=ckpt, weights_only=True)
+        if not trainer.is_global_zero:
+            return {}
+        self._adopt_best(run_dir)
+        val_metrics = self._score(val, run_dir / "plots", "val", config.device)
+        report = {
+            "run_dir": str(run_dir),
+            "best_checkpoint": str(self.checkpoint),
+            "last_checkpoint": str(run_dir / "checkpoints" / "last.ckpt"),
+            "model": config.model,
+            "data": config.data,
+            "classes": loaded.classes,
+            "epochs": trainer.current_epoch,
+            "train_images": len(train),
+            "val_images": len(val),
+            "train_seconds": round(time.perf_counter() - started, 2),
+            "train_images_per_s": round(meter.images_per_s, 1),
+            "skipped_steps": task.skipped_steps,
+            "map": val_metrics["map"],
+            "map50": val_metrics["map50"],
+            "val": val_metrics,
+            "issues": loaded.issues,
+        }
+        plot_training_curves(run_dir / "metrics.csv", run_dir / "plots" / "training_curves.png")
+        write_json(run_dir / "report.json", report)
+        return report
+
+    # --------------------------------------------------------------- evaluation
+    def evaluate(
+        self,
+        data: str,
+        split: str = "val",
+        *,
+        out_dir: str | None = None,
+        conf: float = DEFAULT_CONF,
+        iou: float = DEFAULT_IOU,
+        batch_size: int = 8,
+        device: str = "auto",
+        skip_bad: bool = False,
+    ) -> dict:
+        """The 12 COCO numbers, AP per class and a precision-recall plot for a split
+        (``all`` for every image). Data without a split is split as in training."""
+        trained = run_config(self.run_dir) if self.run_dir else {}
+        classes = self._require_task().hparams.classes
+        loaded = _load(
+            data, trained.get("val_split", 0.2), trained.get("seed", 0), skip_bad, classes
+        )
+        if split == "all":
+            items = [item for part in loaded.splits.values() for item in part]
+        elif split in loaded.splits:
+            items = loaded.splits[split]
+        else:
+            raise DeepImageError(
+                f"{data} has no {split!r} split; it has {', '.join(loaded.splits)} (or use 'all')."
+            )
+        target = Path(out_dir) if out_dir else (self.run_dir or Path(".")) / "plots"
+        return self._score(items, target, split, device, conf, iou, batch_size)
+
+    def _score(
+        self,
+        items: Sequence[Any],
+        out_dir: Path,
+        split: str,
+        device: str,
+        conf: float = DEFAULT_CONF,
+        iou: float = DEFAULT_IOU,
+        batch_size: int = 8,
+    ) -> dict:
+        classes = self._require_task().hparams.classes
+        results = self.predict(
+            [str(item.image) for item in items],
+            conf=conf,
+            iou=iou,
+            batch_size=batch_size,
+            device=device,
+        )
+        index = {name: i + 1 for i, name in enumerate(classes)}
+        truths, predictions = [], []
+        for image_id, (item, result) in enumerate(zip(items, results, strict=True), start=1):
+            truths.append(
+                GroundTruth(image_id, item.width, item.height, item.boxes, item.labels + 1)
+            )
+            found = result["detections"]
+            predictions.append(
+                Prediction(
+                    image_id,
+                    np.array([d["box"] for d in found], np.float64).reshape(-1, 4),
+                    np.array([d["score"] for d in found], np.float64),
+                    np.array([index[d["label"]] for d in found], np.int64),
+                )
+            )
+        metrics = coco_metrics(truths, predictions, classes)
+        curves = metrics.pop("pr_curves")
+        plot = out_dir / f"precision_recall_{split}.png"
+        plot_precision_recall(curves, plot)
+        return {**metrics, "images": len(items), "conf": conf, "iou": iou, "plots": [str(plot)]}
+
+    # ---------------------------------------------------------------- inference
+    def predict(
+        self,
+        images: list[str] | str,
+        *,
+        conf: float = DEFAULT_CONF,
+        iou: float = DEFAULT_IOU,
+        classes: Sequence[str] | None = None,
+        batch_size: int = 8,
+        device: str = "auto",
+        skip_bad: bool = False,
+        on_image: Callable[[], None] | None = None,
+    ) -> list[dict]:
+        """Detect objects in image files (paths, folders or globs):
+        ``[{path, detections: [{box: [x1, y1, x2, y2], label, score}]}]`` in original pixels.
+
+        A bad image file raises :class:`BadImageError`; with ``skip_bad`` it is left out
+        and listed in ``self.skipped`` (``[{path, reason}]``). ``on_image`` is called after
+        each image (a progress bar, say).
+        """
+        task = self._require_task()
+        names = task.hparams.classes
+        wanted = _class_filter(classes, names)
+        task.set_thresholds(conf, iou)
+        task.to(torch_device(device))
+        self.skipped = []
+        results = []
+        paths = expand_image_paths(images)
+        for chunk in _batches(self._images(paths, skip_bad, on_image), batch_size):
+            batch = torch.from_numpy(np.stack([image for _, image, _, _ in chunk]))
+            outputs = task.predict_batch(batch.permute(0, 3, 1, 2))
+            for (path, _, scale, size), output in zip(chunk, outputs, strict=True):
+                boxes = to_original(output["boxes"].cpu().numpy(), scale, size)
+                detections = [
+                    {
+                        "box": [round(float(v), 3) for v in box],
+                        "label": names[int(label) - 1],
+                        "score": round(float(score), 6),
+                    }
+                    for box, label, score in zip(
+                        boxes, output["labels"].tolist(), output["scores"].tolist(), strict=True
+                    )
+                    if wanted is None or int(label) in wanted
+                ]
+                results.append({"path": str(path), "detections": detections})
+        return results
+
+    def _images(
+        self, paths: list[Path], skip_bad: bool, on_image: Callable[[], None] | None
+    ) -> Iterator[tuple[Path, np.ndarray, tuple[float, float], tuple[int, int]]]:
+        """(path, letterboxed image, scale, original size) per readable image."""
+        size = self._require_task().hparams.img_size
+        for path in paths:
+            if on_image:
+                on_image()
+            try:
+                image = read_image(path, mode="rgb")
+            except BadImageError as error:
+                if not skip_bad:
+                    raise
+                self.skipped.append({"path": error.path, "reason": error.reason})
+                continue
+            boxed, scale = letterbox(image, size)
+            yield path, boxed, scale, (image.shape[1], image.shape[0])
+
+    def save_annotated(self, results: list[dict], out_dir: str | os.PathLike[str]) -> list[Path]:
+        """Copies of the predicted images with boxes, labels and scores drawn, in ``out_dir``
+        (an input is never overwritten; same-named inputs get numbered names)."""
+        classes = self._require_task().hparams.classes
+        out = Path(out_dir)
+        written: list[Path] = []
+        used: set[str] = set()
+        for result in results:
+            source = Path(result["path"])
+            name = source.name
+            for number in range(1, len(results) + 1):
+                if name not in used:
+                    break
+                name = f"{source.stem}-{number}{source.suffix}"
+            used.add(name)
+            target = out / name
+            if target.resolve() == source.resolve():
+                raise DeepImageError(
+                    f"{out}: holds the input {source}; pass an -o folder apart from the inputs."
+                )
+            found = result["detections"]
+            labels = [f"{d['label']} {d['score']:.2f}" for d in found]
+            keys = [classes.index(d["label"]) for d in found]
+            boxes = np.array([d["box"] for d in found], np.float64).reshape(-1, 4)
+            drawn = draw_boxes(read_image(source, mode="rgb"), boxes, labels, colour_keys=keys)
+            write_image(target, drawn)
+            written.append(target)
+        return written
+
+
+def _load(
+    data: str, val_split: float, seed: int, skip_bad: bool, classes: Sequence[str] | None
+) -> DetectionData:
+    return load_detection_data(
+        data, skip_bad=skip_bad, val_split=val_split, seed=seed, classes=classes
+    )
+
+
+def _class_filter(wanted: Sequence[str] | None, names: list[str]) -> set[int] | None:
+    """1-based indices of the wanted class names; None keeps every class."""
+    if not wanted:
+        return None
+    unknown = sorted(set(wanted) - set(names))
+    if unknown:
+        raise DeepImageError(f"unknown class {unknown[0]!r}: this model knows {', '.join(names)}.")
+    return {names.index(name) + 1 for name in wanted}
+
+
+def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

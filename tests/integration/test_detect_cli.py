@@ -1,0 +1,171 @@
+"""``deepimage detect train / evaluate / predict`` on a small subset of the raccoon data."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools.coco import COCO
+from pycocotools.cocoeval import COCOeval
+from tests.conftest import CliResult, data_dir, run_deepimage
+
+from deepimage.data.detection import DetectionData, load_detection_data, write_voc
+from deepimage.tasks.detection_metrics import SUMMARY_NAMES
+
+MODEL = "fasterrcnn_mobilenet_v3_large_320_fpn"
+FAST = ["--img-size", "128", "--batch-size", "4", "--quiet", "--json"]
+
+
+def raccoon_subset(out: Path, train: int, val: int, classes_file: bool = False) -> Path:
+    """A VOC copy of the first raccoon images, with a train/val split of its own."""
+    data = load_detection_data(data_dir("raccoon"), val_split=0.2, seed=0)
+    subset = DetectionData(
+        "raccoon-small",
+        data.classes,
+        {"train": data.splits["train"][:train], "val": data.splits["val"][:val]},
+        [],
+        data.source,
+        "voc",
+    )
+    write_voc(subset, out)
+    if classes_file:
+        (out / "classes.txt").write_text("raccoon\n")
+    return out
+
+
+def val_images(data: Path) -> list[str]:
+    stems = (data / "ImageSets" / "Main" / "val.txt").read_text().split()
+    return [str(data / "images" / f"{stem}.jpg") for stem in stems]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """(data folder, train report) of a short run that the time budget stops."""
+    root = tmp_path_factory.mktemp("detect")
+    data = raccoon_subset(root / "voc", train=8, val=6)
+    result = run_deepimage(
+        "detect", "train", "--data", str(data), "--model", MODEL, "--epochs", "50",
+        "--time", "0.4", "--runs", str(root / "runs"), *FAST,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    return data, result.json()
+
+
+def test_train_reports_run_checkpoint_and_map(trained: tuple[Path, dict]) -> None:
+    _, report = trained
+    assert Path(report["best_checkpoint"]).is_file()
+    assert (Path(report["run_dir"]) / "metrics.csv").is_file()
+    assert 0 <= report["map"] <= report["map50"] <= 1
+    assert 1 <= report["epochs"] < 50  # the 0.4-minute budget ended it
+    assert report["skipped_steps"] == 0
+    assert Path(report["val"]["plots"][0]).is_file()
+
+
+def test_predict_json_is_in_original_pixels_with_annotated_copies(
+    trained: tuple[Path, dict], tmp_path: Path
+) -> None:
+    data, report = trained
+    photo = tmp_path / "big" / "photo.jpg"
+    photo.parent.mkdir()
+    source = val_images(data)[0]
+    Image.open(source).convert("RGB").resize((4000, 3000)).save(photo, quality=90)
+    out = tmp_path / "annotated"
+    result = run_deepimage(
+        "detect", "predict", str(photo), *val_images(data),
+        "--model", report["run_dir"], "--conf", "0.0", "-o", str(out), "--json",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    rows = result.json()
+    assert Path(rows[0]["path"]).name == "photo.jpg"
+    assert len(rows) == 7
+    big = rows[0]["detections"]
+    assert big, "an untrained detector at --conf 0 still proposes boxes"
+    for found in big:
+        x1, y1, x2, y2 = found["box"]
+        assert 0 <= x1 <= x2 <= 4000 and 0 <= y1 <= y2 <= 3000
+        assert found["label"] == "raccoon" and 0 <= found["score"] <= 1
+    assert sorted(p.name for p in out.iterdir()) == sorted(Path(r["path"]).name for r in rows)
+    assert Image.open(out / "photo.jpg").size == (4000, 3000)
+
+
+def test_evaluate_equals_cocoeval_on_predict_output(
+    trained: tuple[Path, dict], tmp_path: Path
+) -> None:
+    data, report = trained
+    common = ["--model", report["run_dir"], "--conf", "0.001"]
+    evaluated = run_deepimage("detect", "evaluate", "--data", str(data), *common, "--json")
+    assert evaluated.code == 0, evaluated.stderr
+    metrics = evaluated.json()
+    predicted = run_deepimage("detect", "predict", *val_images(data), *common, "--json")
+    assert predicted.code == 0, predicted.stderr
+    coco_dir = tmp_path / "coco"
+    assert run_deepimage("detect", "convert", str(data), str(coco_dir), "--to", "coco").code == 0
+    truth = COCO(str(coco_dir / "annotations" / "instances_val.json"))
+    ids = {Path(image["file_name"]).name: image["id"] for image in truth.dataset["images"]}
+    results = [
+        {
+            "image_id": ids[Path(row["path"]).name],
+            "category_id": 1,
+            "bbox": [x1, y1, x2 - x1, y2 - y1],
+            "score": found["score"],
+        }
+        for row in predicted.json()
+        for found in row["detections"]
+        for x1, y1, x2, y2 in [found["box"]]
+    ]
+    assert results, "the comparison needs detections"
+    with contextlib.redirect_stdout(io.StringIO()):
+        evaluator = COCOeval(truth, truth.loadRes(results), "bbox")
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    direct = dict(zip(SUMMARY_NAMES, evaluator.stats, strict=True))
+    for name in SUMMARY_NAMES:
+        assert metrics[name] == pytest.approx(direct[name], abs=1e-4), name
+    assert Path(metrics["plots"][0]).is_file()
+
+
+def broken_raccoon(root: Path) -> tuple[Path, list[str]]:
+    """Raccoon VOC data with a malformed XML, a box outside the image, an unknown class
+    and a truncated JPEG; returns the folder and the names of the broken files."""
+    data = raccoon_subset(root, train=8, val=4, classes_file=True)
+    xmls = sorted((data / "annotations").glob("*.xml"))
+    xmls[0].write_text("<annotation><object>")  # malformed
+    text = xmls[1].read_text()
+    xmls[1].write_text(text.replace("<xmax>", "<xmax>9", 1))  # far outside the image
+    xmls[2].write_text(text.replace("<name>raccoon</name>", "<name>dog</name>"))
+    jpeg = sorted((data / "images").glob("*.jpg"))[5]
+    jpeg.write_bytes(jpeg.read_bytes()[: jpeg.stat().st_size // 3])
+    return data, [xmls[0].name, xmls[2].name, jpeg.name]
+
+
+def test_broken_data_is_named_and_skipped(
+    tmp_path: Path, deepimage: Callable[..., CliResult]
+) -> None:
+    data, broken = broken_raccoon(tmp_path / "voc")
+    inspected = deepimage("data", "inspect", str(data), "--json")
+    assert inspected.code == 0, inspected.stderr
+    named = " ".join(inspected.json()["broken_files"])
+    assert all(name in named for name in broken), (broken, named)
+    assert inspected.json()["issue_counts"]["clipped_box"] >= 1
+    runs = ["--runs", str(tmp_path / "runs"), "--epochs", "1", *FAST]
+    failed = deepimage("detect", "train", "--data", str(data), "--model", MODEL, *runs)
+    assert failed.code == 2 and any(name in failed.stderr for name in broken), failed.stderr
+    skipped = deepimage(
+        "detect", "train", "--data", str(data), "--model", MODEL, "--skip-bad", *runs
+    )
+    assert skipped.code == 0, skipped.stderr
+    report = skipped.json()
+    assert report["skipped_steps"] == 0 and np.isfinite(report["map"])
+    assert {issue["kind"] for issue in report["issues"]} >= {
+        "malformed_annotation", "unknown_class", "bad_image", "clipped_box",
+    }  # fmt: skip
+    assert json.loads((Path(report["run_dir"]) / "report.json").read_text())["map"] == report["map"]
+    shutil.rmtree(tmp_path / "runs")
