@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Classifier", "Detector"]
+__all__ = ["Classifier", "Detector", "FaceRecognizer"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,4 +19,8 @@ def __getattr__(name: str) -> Any:
         from deepimage.api.detector import Detector
 
         return Detector
+    if name == "FaceRecognizer":
+        from deepimage.api.faces import FaceRecognizer
+
+        return FaceRecognizer
     raise AttributeError(name)

@@ -35,11 +35,10 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -47,18 +46,8 @@ from typing import Any
 import cv2
 import numpy as np
 import yaml
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
+from deepimage.api.parallel import ordered_map, progress_bar
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.io.files import atomic_write, write_json
 from deepimage.io.images import read_image, write_image
@@ -388,41 +377,9 @@ def _in_process(job: _Job, chunks: Iterator[list[tuple[Path, Path]]]) -> Iterato
 
 def _in_pool(job: _Job, chunks: Iterator[list[tuple[Path, Path]]], workers: int) -> Iterator[dict]:
     """Rows in input order; at most ``4 x workers`` chunks are queued at any time."""
-    with ProcessPoolExecutor(workers, initializer=_single_thread_worker) as pool:
-        pending: deque[Future[list[dict]]] = deque(
-            pool.submit(_process_chunk, job, chunk) for chunk in islice(chunks, 4 * workers)
-        )
-        try:
-            while pending:
-                rows = pending.popleft().result()
-                chunk = next(chunks, None)
-                if chunk is not None:
-                    pending.append(pool.submit(_process_chunk, job, chunk))
-                yield from rows
-        finally:
-            for future in pending:
-                future.cancel()
-
-
-class _RateColumn(ProgressColumn):
-    """Images per second since the start."""
-
-    def render(self, task: Task) -> Text:
-        elapsed = task.finished_time or task.elapsed
-        rate = f"{task.completed / elapsed:.1f}" if elapsed else "-"
-        return Text(f"{rate} images/s", style="progress.data.speed")
-
-
-def _progress(quiet: bool) -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=quiet,
-    )
+    work = partial(_process_chunk, job)
+    for rows in ordered_map(work, chunks, workers, initializer=_single_thread_worker):
+        yield from rows
 
 
 def _rows(
@@ -441,7 +398,7 @@ def _rows(
             todo.append((source, out))
     chunks = _chunks(todo, _CHUNK)
     rows = _in_process(job, chunks) if workers == 1 else _in_pool(job, chunks, workers)
-    with _progress(quiet) as progress:
+    with progress_bar(quiet) as progress:
         task = progress.add_task("processing", total=len(todo))
         for row in rows:
             progress.advance(task)

@@ -14,7 +14,7 @@ import typer
 from rich.text import Text
 
 from deepimage import __version__
-from deepimage.cli import augment, classify, data, demo, detect, process
+from deepimage.cli import augment, classify, data, demo, detect, face, process
 from deepimage.cli.output import console
 from deepimage.errors import DeepImageError
 
@@ -29,6 +29,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(process.app, name="process")
 app.add_typer(augment.app, name="augment")
 app.add_typer(detect.app, name="detect")
+app.add_typer(face.app, name="face")
 app.command("demo")(demo.demo)
 
 

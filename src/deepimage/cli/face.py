@@ -1,0 +1,399 @@
+"""``deepimage face``: detect, landmarks, embed, enroll, identify, verify, calibrate, anonymize,
+and the gallery commands list, rename, remove, export, import.
+
+Example:
+    >>> from typer.testing import CliRunner
+    >>> "identify" in CliRunner().invoke(app, ["--help"]).output
+    True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import typer
+from rich.table import Table
+
+from deepimage.api.faces import FaceRecognizer, LabelFrom
+from deepimage.cli.output import JSON, QUIET, console, emit
+from deepimage.faces.detect import Method
+from deepimage.faces.gallery import Gallery, default_gallery_path
+from deepimage.faces.index import IndexKind
+from deepimage.faces.match import THRESHOLDS, Metric
+
+app = typer.Typer(
+    help="Face recognition: find faces, embed them, enroll people, identify and verify.",
+    no_args_is_help=True,
+)
+
+INPUTS = typer.Argument(
+    ..., help="Image files, folders (searched recursively) or quoted glob patterns."
+)
+GALLERY = typer.Option(
+    None,
+    "--gallery",
+    "-g",
+    envvar="DEEPIMAGE_GALLERY",
+    help=f"Gallery file (SQLite). Default: {default_gallery_path()}.",
+    show_default=False,
+)
+METHOD = typer.Option("hog", "--method", help="Face detector: hog, cnn (slow on CPU) or haar.")
+UPSAMPLE = typer.Option(
+    1, "--upsample", min=0, help="Double the image N times to find small faces."
+)
+WORKERS = typer.Option(1, "--workers", "-w", min=1, help="Processes (one thread each).")
+OUT = typer.Option(None, "--out", "-o", help="Folder for copies with the faces drawn.")
+SKIP_BAD = typer.Option(False, "--skip-bad", help="List unreadable images in the output and go on.")
+METRIC = typer.Option("euclidean", "--metric", help="euclidean or cosine.")
+THRESHOLD = typer.Option(
+    None,
+    "--threshold",
+    "-t",
+    help=f"Same-person distance limit. Default: {THRESHOLDS['euclidean']} (euclidean), "
+    f"{THRESHOLDS['cosine']} (cosine).",
+    show_default=False,
+)
+LABEL_FROM = typer.Option(
+    "auto",
+    "--label-from",
+    help="Person labels from subfolders (folder), file names up to the first dot "
+    "(name-prefix), or auto (folder when there are subfolders).",
+)
+JITTERS = typer.Option(1, "--jitters", min=1, help="Average the embeddings of N jittered copies.")
+_SHOWN = 10  # bad files named in a summary
+
+
+def _table(*headers: str) -> Table:
+    """A table whose first column folds long file paths instead of cutting them."""
+    table = Table(*headers)
+    table.columns[0].overflow = "fold"
+    for column in table.columns[1:]:
+        column.no_wrap = True
+    return table
+
+
+def _box(box: list[int] | None) -> str:
+    return "-" if box is None else " ".join(map(str, box))
+
+
+def _show_bad(bad: list[dict[str, Any]]) -> None:
+    if bad:
+        console.print(f"skipped {len(bad)} file(s):", highlight=False)
+        for item in bad[:_SHOWN]:
+            line = f"  {item['path']}: {item['reason']}"
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        if len(bad) > _SHOWN:
+            console.print(f"  ... and {len(bad) - _SHOWN} more (see --json)")
+
+
+def _print_faces(results: list[dict[str, Any]], extra: str | None = None) -> None:
+    """A table of every face found (file, box, score) and the unreadable files."""
+    table = _table("file", "box (x1 y1 x2 y2)", "score", *([extra] if extra else []))
+    for result in results:
+        for face in result["faces"]:
+            cells = [result["path"], _box(face["box"]), f"{face['score']:.3f}"]
+            if extra == "landmarks":
+                cells.append(str(len(face["landmarks"])))
+            table.add_row(*cells)
+    console.print(table)
+    faces = sum(len(result["faces"]) for result in results)
+    console.print(f"{faces} face(s) in {len(results)} image(s)")
+    _show_bad([{"path": r["path"], "reason": r["error"]} for r in results if "error" in r])
+
+
+def _detect(
+    inputs: list[str],
+    run: tuple[Method, int, Path | None, int, bool, bool, bool],
+    landmarks: int | None = None,
+    embed: bool = False,
+    jitters: int = 1,
+) -> None:
+    """detect, landmarks and embed: one entry per image, printed as a table or JSON.
+
+    ``run`` is (method, upsample, out, workers, skip_bad, quiet, as_json).
+    """
+    method, upsample, out, workers, skip_bad, quiet, as_json = run
+    recognizer = FaceRecognizer(
+        workers=workers, quiet=quiet, method=method, upsample=upsample, jitters=jitters
+    )
+    results = recognizer.detect(
+        inputs,
+        landmarks=landmarks,
+        embed=embed,
+        out=out,
+        skip_bad=skip_bad,
+    )
+    if as_json:
+        emit(results, True)
+    else:
+        _print_faces(results, "landmarks" if landmarks else None)
+
+
+@app.command("detect")
+def detect_command(
+    inputs: list[str] = INPUTS,
+    method: Method = METHOD,
+    upsample: int = UPSAMPLE,
+    out: Path | None = OUT,
+    workers: int = WORKERS,
+    skip_bad: bool = SKIP_BAD,
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    """Find faces; each gets its box (x1, y1, x2, y2) and the detector's score."""
+    _detect(inputs, (method, upsample, out, workers, skip_bad, quiet, as_json))
+
+
+@app.command("landmarks")
+def landmarks_command(
+    inputs: list[str] = INPUTS,
+    points: int = typer.Option(68, "--points", help="5 or 68 landmarks per face."),
+    method: Method = METHOD,
+    upsample: int = UPSAMPLE,
+    out: Path | None = OUT,
+    workers: int = WORKERS,
+    skip_bad: bool = SKIP_BAD,
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    """Face landmarks: each face gets 5 or 68 (x, y) points."""
+    run = (method, upsample, out, workers, skip_bad, quiet, as_json)
+    _detect(inputs, run, landmarks=points)
+
+
+@app.command("embed")
+def embed_command(
+    inputs: list[str] = INPUTS,
+    jitters: int = JITTERS,
+    method: Method = METHOD,
+    upsample: int = UPSAMPLE,
+    out: Path | None = OUT,
+    workers: int = WORKERS,
+    skip_bad: bool = SKIP_BAD,
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    """Face embeddings: each face gets a 128-d "embedding" (shown with --json)."""
+    run = (method, upsample, out, workers, skip_bad, quiet, as_json)
+    _detect(inputs, run, embed=True, jitters=jitters)
+
+
+@app.command("enroll")
+def enroll_command(
+    inputs: list[str] = typer.Argument(
+        ..., help="With --name: images of that person. Without: one folder, a subfolder per person."
+    ),
+    name: str | None = typer.Option(None, "--name", "-n", help="The person the images show."),
+    label_from: LabelFrom = LABEL_FROM,
+    gallery: Path | None = GALLERY,
+    jitters: int = JITTERS,
+    method: Method = METHOD,
+    upsample: int = UPSAMPLE,
+    workers: int = WORKERS,
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    """Add people to the gallery (one face per image; bad images are listed and skipped)."""
+    recognizer = FaceRecognizer(
+        gallery, workers=workers, quiet=quiet, method=method, upsample=upsample, jitters=jitters
+    )
+    report = recognizer.enroll(inputs, name=name, label_from=label_from)
+    if as_json:
+        emit(report, True)
+        return
+    table = Table("name", "images", "new embeddings")
+    for person in report["enrolled"]:
+        table.add_row(person["name"], str(person["images"]), str(person["added"]))
+    console.print(table)
+    console.print(f"enrolled {len(report['enrolled'])} people into {report['gallery']}")
+    _show_bad(report["bad"])
+
+
+@app.command("identify")
+def identify_command(
+    inputs: list[str] = INPUTS,
+    gallery: Path | None = GALLERY,
+    metric: Metric = METRIC,
+    threshold: float | None = THRESHOLD,
+    knn: int = typer.Option(1, "--knn", min=1, help="Vote among the K nearest embeddings."),
+    index: IndexKind = typer.Option(
+        "auto", "--index", help="exact, faiss (approximate, large galleries) or auto (by size)."
+    ),
+    method: Method = METHOD,
+    upsample: int = UPSAMPLE,
+    out: Path | None = OUT,
+    workers: int = WORKERS,
+    skip_bad: bool = SKIP_BAD,
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    """Name every face: one row per face with file, box, name ("unknown" when nobody is
+    close enough) and distance."""
+    recognizer = FaceRecognizer(
+        gallery, workers=workers, quiet=quiet, method=method, upsample=upsample, metric=metric,
+        threshold=threshold, knn=knn, index=index,
+    )  # fmt: skip
+    rows = recognizer.identify(inputs, out=out, skip_bad=skip_bad)
+    if as_json:
+        emit(rows, True)
+        return
+    table = _table("file", "box (x1 y1 x2 y2)", "name", f"{metric} distance")
+    for row in rows:
+        if "error" not in row:
+            table.add_row(row["path"], _box(row["box"]), row["name"], f"{row['distance']:.3f}")
+    console.print(table)
+    _show_bad([{"path": row["path"], "reason": row["error"]} for row in rows if "error" in row])
+
+
+@app.command("verify")
+def verify_command(
+    a: Path = typer.Argument(..., help="An image of a face."),
+    b: Path = typer.Argument(..., help="Another image of a face."),
+    metric: Metric = METRIC,
+    threshold: float | None = THRESHOLD,
+    method: Method = METHOD,
+    upsample: int = UPSAMPLE,
+    as_json: bool = JSON,
+) -> None:
+    """Whether the (largest) faces of two images are the same person."""
+    recognizer = FaceRecognizer(
+        quiet=True, method=method, upsample=upsample, metric=metric, threshold=threshold
+    )
+    result = recognizer.verify(a, b)
+    verdict = "same person" if result["same"] else "different people"
+    sign = "<=" if result["same"] else ">"
+    emit(
+        result,
+        as_json,
+        f"{verdict}: {metric} distance {result['distance']:.3f} {sign} {result['threshold']}",
+    )
+
+
+@app.command("calibrate")
+def calibrate_command(
+    data: Path = typer.Option(..., "--data", "-d", help="Labelled folder of face images."),
+    label_from: LabelFrom = LABEL_FROM,
+    metric: Metric = METRIC,
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Folder for roc.png and report.json (default: a new runs/faces/calibrate).",
+    ),
+    method: Method = METHOD,
+    upsample: int = UPSAMPLE,
+    workers: int = WORKERS,
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    """Choose the threshold that maximises verification accuracy over every pair of images."""
+    recognizer = FaceRecognizer(
+        workers=workers, quiet=quiet, method=method, upsample=upsample, metric=metric
+    )
+    report = recognizer.calibrate(data, label_from=label_from, out=out)
+    if not as_json:
+        _show_bad(report["bad"])
+    emit(
+        report,
+        as_json,
+        f"{report['pairs']} pairs ({report['same_pairs']} same person) of {report['embeddings']} "
+        f"faces, {report['people']} people: threshold {report['threshold']:.4f} gives "
+        f"accuracy {report['accuracy']:.4f} (default {report['default_threshold']}: "
+        f"{report['accuracy_at_default']:.4f}), ROC AUC {report['auc']:.4f} -> {report['roc']}",
+    )
+
+
+@app.command("anonymize")
+def anonymize_command(
+    inputs: list[str] = INPUTS,
+    out: Path = typer.Option(..., "--out", "-o", help="Output folder (mirrors the inputs)."),
+    mode: Literal["blur", "pixelate"] = typer.Option("blur", "--mode", help="blur or pixelate."),
+    method: Method = METHOD,
+    upsample: int = UPSAMPLE,
+    workers: int = WORKERS,
+    skip_bad: bool = SKIP_BAD,
+    quiet: bool = QUIET,
+    as_json: bool = JSON,
+) -> None:
+    """Write copies of the images with every face blurred or pixelated."""
+    recognizer = FaceRecognizer(workers=workers, quiet=quiet, method=method, upsample=upsample)
+    report = recognizer.anonymize(inputs, out, mode, skip_bad=skip_bad)
+    if not as_json:
+        _show_bad(report["bad"])
+    faces = sum(item["faces"] for item in report["images"])
+    emit(report, as_json, f"hid {faces} face(s) in {len(report['images'])} image(s) -> {out}")
+
+
+@app.command("list")
+def list_command(gallery: Path | None = GALLERY, as_json: bool = JSON) -> None:
+    """The people in the gallery."""
+    with Gallery(gallery or default_gallery_path(), create=False) as store:
+        people = store.identities()
+    if as_json:
+        emit([vars(person) for person in people], True)
+        return
+    table = Table("name", "embeddings", "models", "enrolled")
+    for person in people:
+        table.add_row(person.name, str(person.embeddings), ", ".join(person.models), person.created)
+    console.print(table)
+
+
+@app.command("rename")
+def rename_command(
+    old: str = typer.Argument(..., help="Current name."),
+    new: str = typer.Argument(..., help="New name."),
+    gallery: Path | None = GALLERY,
+    as_json: bool = JSON,
+) -> None:
+    """Rename a person."""
+    with Gallery(gallery or default_gallery_path(), create=False) as store:
+        store.rename(old, new)
+    emit({"old": old, "new": new}, as_json, f"renamed {old!r} to {new!r}")
+
+
+@app.command("remove")
+def remove_command(
+    names: list[str] = typer.Argument(..., help="People to remove."),
+    gallery: Path | None = GALLERY,
+    as_json: bool = JSON,
+) -> None:
+    """Remove people and all their embeddings (all of them, or none if one is missing)."""
+    with Gallery(gallery or default_gallery_path(), create=False) as store:
+        counts = store.remove(*names)
+    removed = [{"name": name, "embeddings": count} for name, count in counts.items()]
+    summary = ", ".join(f"{item['name']!r} ({item['embeddings']} embeddings)" for item in removed)
+    emit({"removed": removed}, as_json, f"removed {summary}")
+
+
+@app.command("export")
+def export_command(
+    file: Path = typer.Argument(..., help="JSON file to write."),
+    gallery: Path | None = GALLERY,
+    as_json: bool = JSON,
+) -> None:
+    """Write the whole gallery to a JSON file (to back it up or move it)."""
+    with Gallery(gallery or default_gallery_path(), create=False) as store:
+        counts = store.export(file)
+    emit(
+        {"file": str(file), **counts},
+        as_json,
+        f"exported {counts['identities']} people, {counts['embeddings']} embeddings to {file}",
+    )
+
+
+@app.command("import")
+def import_command(
+    file: Path = typer.Argument(..., help="A file written by deepimage face export."),
+    gallery: Path | None = GALLERY,
+    as_json: bool = JSON,
+) -> None:
+    """Merge an exported gallery into this one (all or nothing)."""
+    with Gallery(gallery or default_gallery_path()) as store:
+        counts = store.import_file(file)
+    emit(
+        {"file": str(file), **counts},
+        as_json,
+        f"imported {counts['identities']} people: {counts['embeddings']} new embeddings, "
+        f"{counts['duplicates']} already there",
+    )
