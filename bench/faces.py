@@ -23,7 +23,6 @@ import platform
 import tempfile
 import time
 from collections.abc import Callable
-from itertools import cycle
 from pathlib import Path
 
 import dlib
@@ -32,27 +31,9 @@ from PIL import Image
 
 from deepimage.api.faces import FaceRecognizer
 from deepimage.faces.models import model_path
-from deepimage.io.images import read_image, write_image
-from deepimage.process import resize
+from folders import build_folder, data_root
 
-REPO = Path(__file__).resolve().parents[1]
 SIDES = (640, 480, 400)
-
-
-def data_root() -> Path:
-    return Path(os.environ.get("DEEPIMAGE_DATA") or REPO.parent / "shared" / "data")
-
-
-def build_folder(target: Path, count: int) -> int:
-    """Write ``count`` JPEGs made from the faces-fr photographs; return their total bytes."""
-    photos = sorted((data_root() / "faces-fr" / "examples").glob("*.[jp][pn]g"))
-    if not photos:
-        raise SystemExit(f"no faces-fr photographs in {data_root() / 'faces-fr' / 'examples'}")
-    sizes = [(photo, side) for side in SIDES for photo in photos]
-    for index, (photo, side) in zip(range(count), cycle(sizes)):
-        image = resize(read_image(photo), max_side=side, interpolation="area")
-        write_image(target / f"{index:04d}_{photo.stem}.jpg", image, quality=90)
-    return sum(path.stat().st_size for path in target.iterdir())
 
 
 def plain_dlib(files: list[Path]) -> list[list[list[float]]]:
@@ -89,7 +70,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="deepimage-bench-") as tmp:
         folder = Path(tmp) / "jpegs"
         folder.mkdir()
-        size = build_folder(folder, args.count)
+        size = build_folder(folder, args.count, data_root() / "faces-fr" / "examples", SIDES)
         files = sorted(folder.iterdir())
         print(f"{args.count} JPEGs ({size / 1e6:.1f} MB, long side {SIDES} px) in {folder}")
 

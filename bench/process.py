@@ -17,31 +17,12 @@ import json
 import os
 import platform
 import tempfile
-from itertools import cycle
 from pathlib import Path
 
 from deepimage.api.batch_process import parse_step, process_files
-from deepimage.io.images import read_image, write_image
-from deepimage.process import resize
+from folders import build_folder, data_root
 
-REPO = Path(__file__).resolve().parents[1]
 SIDES = (320, 256, 200)  # varied sizes, small enough that a 600-image run stays quick
-
-
-def data_root() -> Path:
-    return Path(os.environ.get("DEEPIMAGE_DATA") or REPO.parent / "shared" / "data")
-
-
-def build_folder(target: Path, count: int) -> int:
-    """Write ``count`` JPEGs made from the raccoon photographs; return their total bytes."""
-    photos = sorted((data_root() / "raccoon" / "images").glob("*.jpg"))
-    if not photos:
-        raise SystemExit(f"no raccoon photographs in {data_root() / 'raccoon' / 'images'}")
-    sizes = [(photo, side) for side in SIDES for photo in photos]
-    for index, (photo, side) in zip(range(count), cycle(sizes)):
-        image = resize(read_image(photo), max_side=side, interpolation="area")
-        write_image(target / f"{index:04d}_{photo.stem}.jpg", image, quality=90)
-    return sum(path.stat().st_size for path in target.iterdir())
 
 
 def time_denoise(folder: Path, out: Path, workers: int) -> dict:
@@ -62,7 +43,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="deepimage-bench-") as tmp:
         folder = Path(tmp) / "jpegs"
         folder.mkdir()
-        size = build_folder(folder, args.count)
+        size = build_folder(folder, args.count, data_root() / "raccoon" / "images", SIDES)
         print(f"{args.count} JPEGs ({size / 1e6:.1f} MB, max side {max(SIDES)} px) in {folder}")
         one = time_denoise(folder, Path(tmp) / "out1", 1)
         many = time_denoise(folder, Path(tmp) / "outN", args.workers)
