@@ -18,6 +18,7 @@ from tests.conftest import cli_env, data_dir, run_deepimage, write_bad_images
 from tests.unit.test_engine import write_malicious_checkpoint
 
 from deepimage.data.classification import load_classification_data
+from deepimage.engine.checkpoints import load_checkpoint
 
 FAST = ["--quiet", "--json", "--device", "cpu"]
 
@@ -67,6 +68,9 @@ def test_train_writes_a_complete_run_folder(trained_run: dict) -> None:
     ]:
         assert (run / name).is_file(), name
     assert (run / "plots" / "training_curves.png").stat().st_size > 1000
+    best = load_checkpoint(run / "checkpoints" / "best.ckpt")
+    last = load_checkpoint(run / "checkpoints" / "last.ckpt")
+    assert "optimizer_states" not in best and "optimizer_states" in last  # resume needs them
     assert report["epochs"] == 3 and report["train_images_per_s"] > 0
     assert report["test"]["top1"] > 0.5  # 4 classes: chance is 0.25
 

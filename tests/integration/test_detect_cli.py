@@ -11,12 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 from tests.conftest import CliResult, data_dir, run_deepimage
 
+from deepimage.api import Detector
 from deepimage.data.detection import DetectionData, load_detection_data, write_voc
+from deepimage.engine.checkpoints import load_checkpoint
 from deepimage.tasks.detection_metrics import SUMMARY_NAMES
 
 MODEL = "fasterrcnn_mobilenet_v3_large_320_fpn"
@@ -66,6 +69,22 @@ def test_train_reports_run_checkpoint_and_map(trained: tuple[Path, dict]) -> Non
     assert 1 <= report["epochs"] < 50  # the 0.4-minute budget ended it
     assert report["skipped_steps"] == 0
     assert Path(report["val"]["plots"][0]).is_file()
+
+
+def test_best_checkpoint_holds_only_the_averaged_weights(trained: tuple[Path, dict]) -> None:
+    _, report = trained
+    best = load_checkpoint(report["best_checkpoint"])
+    last = load_checkpoint(report["last_checkpoint"])
+    assert "optimizer_states" not in best and "optimizer_states" in last
+    assert {key.split(".")[0] for key in best["state_dict"]} == {"ema"}
+    assert {key.split(".")[0] for key in last["state_dict"]} == {"net", "ema"}
+    size = Path(report["best_checkpoint"]).stat().st_size
+    assert size < Path(report["last_checkpoint"]).stat().st_size / 3  # net + EMA + AdamW moments
+    restored = Detector.load(report["best_checkpoint"]).task
+    for trained_weight, averaged in zip(
+        restored.net.state_dict().values(), restored.ema.state_dict().values(), strict=True
+    ):
+        assert torch.equal(trained_weight, averaged)
 
 
 def test_predict_json_is_in_original_pixels_with_annotated_copies(

@@ -55,13 +55,15 @@ def resume_checkpoint(run_dir: Path) -> str:
 
 
 def load_weights(task: Any, path: Path) -> None:
-    """Initialise from a state dict or a deepimage checkpoint, taking tensors whose shapes fit."""
+    """Initialise from a state dict or a deepimage checkpoint, taking tensors whose shapes fit
+    (a detector's averaged ``ema.`` weights before its ``net.`` ones)."""
     checkpoint = load_checkpoint(path)
     state = checkpoint.get("state_dict", checkpoint)
+    prefix = "ema." if any(str(key).startswith("ema.") for key in state) else "net."
     own = task.net.state_dict()
     matched = {}
     for key, value in state.items():
-        key = key.removeprefix("net.")
+        key = str(key).removeprefix(prefix)
         if key in own and isinstance(value, torch.Tensor) and value.shape == own[key].shape:
             matched[key] = value
     if not matched:

@@ -114,18 +114,25 @@ class ThroughputMeter(Callback):
 def build_trainer(
     run_dir: str | Path, options: TrainerOptions, callbacks: list[Callback] | None = None
 ) -> pl.Trainer:
-    """A Trainer writing ``metrics.csv`` and ``checkpoints/{best,last}.ckpt`` into ``run_dir``."""
+    """A Trainer writing ``metrics.csv`` and ``checkpoints/{best,last}.ckpt`` into ``run_dir``.
+
+    ``best.ckpt`` holds the weights and hyperparameters of the best epoch, ``last.ckpt``
+    the full training state of the latest one (optimizer, schedule, callbacks) for resuming.
+    """
     run_dir = Path(run_dir)
     accelerator = resolve_accelerator(options.device)
-    checkpoint = ModelCheckpoint(
+    best = ModelCheckpoint(  # what load/predict/evaluate use: weights only, no optimizer state
         dirpath=run_dir / "checkpoints",
         filename="best",
         monitor=options.monitor,
         mode=options.mode,
-        save_last=True,
+        save_weights_only=True,
         enable_version_counter=False,
     )
-    all_callbacks: list[Callback] = [checkpoint, *(callbacks or [])]
+    last = ModelCheckpoint(  # everything resume needs, replaced every epoch (no monitor)
+        dirpath=run_dir / "checkpoints", filename="last", enable_version_counter=False
+    )
+    all_callbacks: list[Callback] = [best, last, *(callbacks or [])]
     if options.patience:
         all_callbacks.append(
             EarlyStopping(options.monitor, patience=options.patience, mode=options.mode)

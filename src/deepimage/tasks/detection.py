@@ -135,6 +135,9 @@ class DetectionTask(pl.LightningModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         started = self._started if self._started is not None else time.monotonic()
         checkpoint["train_seconds"] = self._elapsed + time.monotonic() - started
+        if "optimizer_states" not in checkpoint:  # weights only: inference runs the EMA alone
+            state = checkpoint["state_dict"]
+            checkpoint["state_dict"] = {k: v for k, v in state.items() if not k.startswith("net.")}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self._elapsed = float(checkpoint.get("train_seconds", 0.0))
@@ -164,5 +167,13 @@ class DetectionTask(pl.LightningModule):
 
 
 def task_from_checkpoint(checkpoint: dict[str, Any], source: str) -> DetectionTask:
-    """Rebuild a trained detector from a checkpoint loaded with ``load_checkpoint``."""
+    """Rebuild a trained detector from a checkpoint loaded with ``load_checkpoint``.
+
+    A weights-only ``best.ckpt`` holds just the EMA weights; they stand in for the
+    training weights too.
+    """
+    state = checkpoint.get("state_dict")
+    if isinstance(state, dict) and not any(key.startswith("net.") for key in state):
+        averaged = {"net." + key[4:]: value for key, value in state.items() if key[:4] == "ema."}
+        checkpoint = {**checkpoint, "state_dict": {**state, **averaged}}
     return rebuild_task(DetectionTask, checkpoint, source, "detector")
