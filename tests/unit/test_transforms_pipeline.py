@@ -123,8 +123,8 @@ def test_preview_rejects_bad_pipeline_file(tmp_path: Path) -> None:
 
 
 def test_preview_names_a_bad_image_or_skips_it(tmp_path: Path) -> None:
+    from deepimage.api.augment_preview import preview
     from deepimage.errors import BadImageError
-    from deepimage.transforms.preview import preview
 
     for name in ("cat", "dog"):
         for i in range(3):

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import typer
 
+from deepimage.api.augment_preview import preview as write_preview
 from deepimage.cli.output import JSON, emit
 from deepimage.transforms.presets import PRESETS, build_pipeline, load_pipeline
-from deepimage.transforms.preview import preview as write_preview
 
 app = typer.Typer(help="Augmentation pipelines.", no_args_is_help=True)
 
