@@ -216,6 +216,11 @@ def test_digits() -> None:
     np.testing.assert_array_equal(again.splits["test"].images, data.splits["test"].images)
 
 
+def test_digits_honours_an_explicit_val_fraction() -> None:
+    data = load_classification_data("digits", val_fraction=0.1)
+    assert split_sizes(data) == {"train": 1439, "val": 179, "test": 179}  # per-class rounding
+
+
 def write_fake_idx(folder: Path, gz: bool = True, train_per_class: int = 10) -> list[bytes]:
     """Four small IDX files (4x4 images, 10 classes); returns their contents."""
     train_labels = np.repeat(np.arange(10, dtype=np.uint8), train_per_class)

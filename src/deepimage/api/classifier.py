@@ -68,7 +68,7 @@ class FitSettings:
     workers: int = 0
     patience: int | None = None
     time_minutes: float | None = None
-    val_fraction: float = 0.1
+    val_fraction: float | None = None  # the data set's default
     skip_bad: bool = False
     download: bool = False
     name: str | None = None
@@ -199,7 +199,7 @@ class Classifier(TrainedModel):
             data,
             skip_bad=skip_bad,
             seed=task.hparams.seed,
-            val_fraction=trained.get("val_fraction", 0.1),
+            val_fraction=trained.get("val_fraction"),
             download=download,
         )
         if split not in loaded.splits:

@@ -69,7 +69,14 @@ def train(
     time_minutes: float | None = typer.Option(
         None, "--time", help="Stop after this many minutes of training."
     ),
-    val_fraction: float = typer.Option(0.1, "--val-fraction", min=0.0, max=0.5),
+    val_fraction: float | None = typer.Option(
+        None,
+        "--val-fraction",
+        min=0.0,
+        max=0.5,
+        help="Share held out for validation when the data has no val split (and as much "
+        "for test when it has no test split). Default: 0.15 for digits, 0.1 otherwise.",
+    ),
     skip_bad: bool = typer.Option(
         False, "--skip-bad", help="Skip unreadable images and list them in the report."
     ),

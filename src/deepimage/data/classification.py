@@ -85,7 +85,8 @@ _IDX_SOURCES = {
     ),
 }
 BUILTIN_DATASETS = ("digits", *sorted(_IDX_SOURCES))
-_DIGITS_HOLDOUT = 0.15  # scikit-learn's digits have no official split: 70/15/15
+DEFAULT_VAL_FRACTION = 0.1
+DIGITS_VAL_FRACTION = 0.15  # scikit-learn's digits have no official split: 70/15/15
 _SYSTEM_DATA_DIR = Path("/usr/share/datasets")
 
 
@@ -141,7 +142,7 @@ def load_classification_data(
     *,
     skip_bad: bool = False,
     seed: int = 0,
-    val_fraction: float = 0.1,
+    val_fraction: float | None = None,
     download: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     workers: int = 0,
@@ -152,7 +153,7 @@ def load_classification_data(
       looked for in :func:`data_search_dirs`; downloaded into the cache only with
       ``download=True``; "val" is a seeded, stratified ``val_fraction`` of the train
       files, "test" the t10k files) and "digits" (scikit-learn's 8x8 digits, a seeded
-      stratified 70/15/15 split). Built-in names win over folders of the same name:
+      stratified split: ``val_fraction`` val, as much test; 70/15/15 by default). Built-in names win over folders of the same name:
       write ``./mnist`` for a folder.
     - An image folder: ``root/train/<class>/...``, ``root/val/<class>/...`` and an optional
       ``root/test/<class>/...`` (without ``val/``, val is held out of train); or just
@@ -160,6 +161,8 @@ def load_classification_data(
       rest train. Files are found recursively by extension (:data:`IMAGE_EXTENSIONS`).
     - A CSV file of ``path,label`` rows (optional ``path,label`` header), paths relative to
       the CSV's folder, split like a folder of classes.
+
+    ``val_fraction=None`` means 0.15 for digits and 0.1 for everything else.
 
     Every image file is decoded once (``workers`` threads; 0 picks a number, 1 is serial).
     The first bad file in path order raises :class:`~deepimage.errors.BadImageError`
@@ -174,11 +177,13 @@ def load_classification_data(
         >>> data.splits["train"].images.shape, data.splits["train"].labels.dtype
         ((1259, 8, 8, 1), dtype('int64'))
     """
+    name = os.fspath(spec)
+    if val_fraction is None:
+        val_fraction = DIGITS_VAL_FRACTION if name == "digits" else DEFAULT_VAL_FRACTION
     if not 0 <= val_fraction < 0.5:
         raise DeepImageError(f"val_fraction must be at least 0 and below 0.5, not {val_fraction}")
-    name = os.fspath(spec)
     if name == "digits":
-        return _load_digits(seed)
+        return _load_digits(seed, val_fraction)
     if name in _IDX_SOURCES:
         return _load_idx_dataset(name, seed, val_fraction, download)
     path = Path(os.path.abspath(Path(name).expanduser()))  # keeps symlinks as named
@@ -237,13 +242,13 @@ def _cache_dir(name: str) -> Path:
 # --- built-in data sets -------------------------------------------------------------
 
 
-def _load_digits(seed: int) -> ClassificationData:
+def _load_digits(seed: int, val_fraction: float) -> ClassificationData:
     from sklearn.datasets import load_digits  # slow import, only when asked
 
     digits = load_digits()
     images = np.rint(digits.images * (255 / 16)).astype(np.uint8)[..., None]
     labels = digits.target.astype(np.int64)
-    parts = stratified_split(labels, (_DIGITS_HOLDOUT, _DIGITS_HOLDOUT), seed)
+    parts = stratified_split(labels, (val_fraction, val_fraction), seed)
     return _in_memory("digits", DIGIT_CLASSES, images, labels, parts, "sklearn.datasets")
 
 
