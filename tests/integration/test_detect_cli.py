@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 import shutil
@@ -64,11 +65,31 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 def test_train_reports_run_checkpoint_and_map(trained: tuple[Path, dict]) -> None:
     _, report = trained
     assert Path(report["best_checkpoint"]).is_file()
-    assert (Path(report["run_dir"]) / "metrics.csv").is_file()
+    assert abs(best_logged_map50(report["run_dir"]) - report["map50"]) < 1e-6
     assert 0 <= report["map"] <= report["map50"] <= 1
     assert 1 <= report["epochs"] < 50  # the 0.4-minute budget ended it
     assert report["skipped_steps"] == 0
     assert Path(report["val"]["plots"][0]).is_file()
+
+
+def best_logged_map50(run_dir: str) -> float:
+    """The best val/map50 that training logged to metrics.csv."""
+    with open(Path(run_dir) / "metrics.csv", newline="") as handle:
+        return max(float(row["val/map50"]) for row in csv.DictReader(handle) if row["val/map50"])
+
+
+def test_ddp_scores_the_whole_val_set_on_every_rank(tmp_path: Path) -> None:
+    """Five val images on two ranks: each rank predicts its share, the mAP is over all five,
+    and it equals the single-process evaluation of the best checkpoint."""
+    data = raccoon_subset(tmp_path / "voc", train=8, val=5)
+    result = run_deepimage(
+        "detect", "train", "--data", str(data), "--model", MODEL, "--epochs", "2",
+        "--devices", "2", "--runs", str(tmp_path / "runs"), *FAST,
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    report = result.json()
+    assert report["epochs"] == 2
+    assert abs(best_logged_map50(report["run_dir"]) - report["map50"]) < 1e-6
 
 
 def test_best_checkpoint_holds_only_the_averaged_weights(trained: tuple[Path, dict]) -> None:

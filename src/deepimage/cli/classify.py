@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from deepimage.cli.output import DEVICE, JSON, QUIET, console, emit, print_models
+from deepimage.cli.output import DEVICE, DEVICES, JSON, QUIET, console, emit, print_models
 from deepimage.errors import DeepImageError
 
 app = typer.Typer(help="Train, evaluate and run image classifiers.", no_args_is_help=True)
@@ -61,7 +61,7 @@ def train(
     seed: int = typer.Option(0, "--seed"),
     deterministic: bool = typer.Option(False, "--deterministic", help="Same numbers on every run."),
     device: str = DEVICE,
-    devices: int = typer.Option(1, "--devices", min=1, help="Processes for DDP (CPU: gloo)."),
+    devices: int = DEVICES,
     workers: int = typer.Option(0, "--workers", min=0, help="Data loading processes."),
     patience: int | None = typer.Option(
         None, "--patience", help="Stop after this many epochs without improvement."

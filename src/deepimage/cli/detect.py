@@ -8,7 +8,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from deepimage.cli.output import DEVICE, JSON, QUIET, console, emit, print_models
+from deepimage.cli.output import DEVICE, DEVICES, JSON, QUIET, console, emit, print_models
 from deepimage.data.detection import Format, convert
 from deepimage.errors import DeepImageError
 
@@ -126,6 +126,7 @@ def train(
     ),
     seed: int = typer.Option(0, "--seed"),
     device: str = DEVICE,
+    devices: int = DEVICES,
     workers: int = typer.Option(0, "--workers", min=0, help="Data loading processes."),
     patience: int | None = typer.Option(
         None, "--patience", help="Stop after this many epochs without a better map50."
@@ -165,6 +166,7 @@ def train(
             runs_root=runs_root,
             seed=seed,
             device=device,
+            devices=devices,
             workers=workers,
             patience=patience,
             skip_bad=skip_bad,

@@ -21,6 +21,7 @@ console = Console(stderr=True)
 JSON = typer.Option(False, "--json", help="Print one JSON object as the last stdout line.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
 DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or mps.")
+DEVICES = typer.Option(1, "--devices", min=1, help="Processes for DDP (CPU: gloo).")
 
 
 def emit(result: Any, as_json: bool, summary: str | None = None) -> None:

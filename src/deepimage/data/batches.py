@@ -52,7 +52,13 @@ class EpochBatchSampler:
     """Yields lists of indices; the order depends only on (seed, epoch, rank).
 
     ``drop_last`` leaves out a last short batch; ``with_epoch`` yields ``(epoch, indices)``
-    so that a data set can draw its augmentation from the epoch, in any worker.
+    so that a data set can draw its augmentation from the epoch, in any worker. ``pad``
+    (training) wraps the order so that every rank gets as many items, as DDP's samplers do;
+    without it (validation) each item is seen once and ranks may differ by one.
+
+    Example:
+        >>> [list(EpochBatchSampler(5, 2, False, rank=r, world_size=2, pad=False)) for r in (0, 1)]
+        [[[0, 2], [4]], [[1, 3]]]
     """
 
     def __init__(
@@ -65,10 +71,11 @@ class EpochBatchSampler:
         world_size: int = 1,
         drop_last: bool = False,
         with_epoch: bool = False,
+        pad: bool = True,
     ) -> None:
         self.length, self.batch_size, self.shuffle, self.seed = length, batch_size, shuffle, seed
         self.rank, self.world_size = rank, world_size
-        self.drop_last, self.with_epoch = drop_last, with_epoch
+        self.drop_last, self.with_epoch, self.pad = drop_last, with_epoch, pad
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -80,9 +87,14 @@ class EpochBatchSampler:
             order = np.arange(self.length)
         else:
             order = np.random.default_rng([self.seed, self.epoch]).permutation(self.length)
-        per_rank = -(-self.length // self.world_size)
-        order = np.resize(order, per_rank * self.world_size)  # pad by wrapping, like DDP samplers
+        if self.pad:
+            order = np.resize(order, self._per_rank() * self.world_size)
         return order[self.rank :: self.world_size]
+
+    def _per_rank(self) -> int:
+        if self.pad:
+            return -(-self.length // self.world_size)
+        return len(range(self.rank, self.length, self.world_size))
 
     def __iter__(self) -> Iterator[list[int] | tuple[int, list[int]]]:
         order = self._indices()
@@ -91,7 +103,7 @@ class EpochBatchSampler:
             yield (self.epoch, batch) if self.with_epoch else batch
 
     def __len__(self) -> int:
-        per_rank = -(-self.length // self.world_size)
+        per_rank = self._per_rank()
         if self.drop_last and per_rank >= self.batch_size:
             return per_rank // self.batch_size
         return -(-per_rank // self.batch_size)

@@ -75,4 +75,4 @@ class BatchDataModule(pl.LightningDataModule):
         return self._loader(self.train, shuffle=True, **self.train_options)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val, shuffle=False)
+        return self._loader(self.val, shuffle=False, pad=False)

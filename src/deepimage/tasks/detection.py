@@ -160,10 +160,23 @@ class DetectionTask(pl.LightningModule):
             )
 
     def on_validation_epoch_end(self) -> None:
-        metrics = coco_metrics(self._truths, self._predictions, self.hparams.classes)
-        self._truths, self._predictions = [], []
+        truths, predictions = self._gather_validation()
+        metrics = coco_metrics(truths, predictions, self.hparams.classes)
         self.log("val/map", metrics["map"])
         self.log("val/map50", metrics["map50"], prog_bar=True)
+
+    def _gather_validation(self) -> tuple[list[GroundTruth], list[Prediction]]:
+        """This epoch's truths and predictions from every DDP rank, so that each rank scores
+        the whole validation set (and logs the same mAP); cleared for the next epoch."""
+        local = (self._truths, self._predictions)
+        self._truths, self._predictions = [], []
+        if self.trainer.world_size == 1:
+            return local
+        shards: list[Any] = [None] * self.trainer.world_size
+        torch.distributed.all_gather_object(shards, local)
+        truths = sorted((t for shard in shards for t in shard[0]), key=lambda t: t.image_id)
+        predictions = sorted((p for shard in shards for p in shard[1]), key=lambda p: p.image_id)
+        return truths, predictions
 
 
 def task_from_checkpoint(checkpoint: dict[str, Any], source: str) -> DetectionTask:
