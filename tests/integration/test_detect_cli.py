@@ -135,6 +135,25 @@ def test_predict_json_is_in_original_pixels_with_annotated_copies(
     assert Image.open(out / "photo.jpg").size == (4000, 3000)
 
 
+def test_annotated_copies_draw_only_detections_above_min_score(
+    trained: tuple[Path, dict], tmp_path: Path
+) -> None:
+    _, report = trained
+    photo = tmp_path / "grey.png"
+    Image.fromarray(np.full((200, 300, 3), 128, np.uint8)).save(photo)
+    weak = {"box": [10, 10, 90, 90], "label": "raccoon", "score": 0.1}
+    strong = {"box": [150, 50, 280, 180], "label": "raccoon", "score": 0.9}
+    results = [{"path": str(photo), "detections": [weak, strong]}]
+    detector = Detector.load(report["best_checkpoint"])
+    drawn = {}
+    for min_score in (0.0, 0.5):
+        out = tmp_path / str(min_score)
+        (written,) = detector.save_annotated(results, out, min_score=min_score)
+        drawn[min_score] = np.asarray(Image.open(written)) != 128
+    assert drawn[0.0][10:90, 10:90].any() and not drawn[0.5][10:90, 10:90].any()
+    assert drawn[0.5][50:180, 150:280].any()
+
+
 def test_evaluate_equals_cocoeval_on_predict_output(
     trained: tuple[Path, dict], tmp_path: Path
 ) -> None:

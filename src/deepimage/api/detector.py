@@ -317,9 +317,12 @@ class Detector(TrainedModel):
             boxed, scale = letterbox(image, size)
             yield path, boxed, scale, (image.shape[1], image.shape[0])
 
-    def save_annotated(self, results: list[dict], out_dir: str | os.PathLike[str]) -> list[Path]:
-        """Copies of the predicted images with boxes, labels and scores drawn, in ``out_dir``
-        (an input is never overwritten; same-named inputs get numbered names)."""
+    def save_annotated(
+        self, results: list[dict], out_dir: str | os.PathLike[str], min_score: float = 0.0
+    ) -> list[Path]:
+        """Copies of the predicted images with the boxes, labels and scores of detections
+        scoring at least ``min_score`` drawn, in ``out_dir`` (an input is never overwritten;
+        same-named inputs get numbered names)."""
         classes = self._require_task().hparams.classes
         out = Path(out_dir)
         written: list[Path] = []
@@ -337,7 +340,7 @@ class Detector(TrainedModel):
                 raise DeepImageError(
                     f"{out}: holds the input {source}; pass an -o folder apart from the inputs."
                 )
-            found = result["detections"]
+            found = [d for d in result["detections"] if d["score"] >= min_score]
             labels = [f"{d['label']} {d['score']:.2f}" for d in found]
             keys = [classes.index(d["label"]) for d in found]
             boxes = np.array([d["box"] for d in found], np.float64).reshape(-1, 4)
