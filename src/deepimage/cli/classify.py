@@ -7,7 +7,16 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from deepimage.cli.output import DEVICE, DEVICES, JSON, QUIET, console, emit, print_models
+from deepimage.cli.output import (
+    DEVICE,
+    DEVICES,
+    JSON,
+    QUIET,
+    console,
+    emit,
+    files_table,
+    print_models,
+)
 from deepimage.errors import DeepImageError
 
 app = typer.Typer(help="Train, evaluate and run image classifiers.", no_args_is_help=True)
@@ -210,7 +219,7 @@ def predict(
     if as_json:
         emit(results, True)
         return
-    table = Table("image", "label", "score")
-    for row in results:
-        table.add_row(row["path"], row["label"], f"{row['score']:.3f}")
+    table, shown = files_table([row["path"] for row in results], "image", "label", "score")
+    for row, path in zip(results, shown, strict=True):
+        table.add_row(path, row["label"], f"{row['score']:.3f}")
     console.print(table)

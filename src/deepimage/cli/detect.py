@@ -8,7 +8,16 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from deepimage.cli.output import DEVICE, DEVICES, JSON, QUIET, console, emit, print_models
+from deepimage.cli.output import (
+    DEVICE,
+    DEVICES,
+    JSON,
+    QUIET,
+    console,
+    emit,
+    files_table,
+    print_models,
+)
 from deepimage.data.detection import Format, convert
 from deepimage.errors import DeepImageError
 
@@ -275,12 +284,12 @@ def predict(
     if as_json:
         emit(results, True)
         return
-    table = Table("image", "objects", "best")
-    for row in results:
+    table, shown = files_table([row["path"] for row in results], "image", "objects", "best")
+    for row, path in zip(results, shown, strict=True):
         found = row["detections"]
         best = max(found, key=lambda d: d["score"], default=None)
         table.add_row(
-            row["path"], str(len(found)), f"{best['label']} {best['score']:.2f}" if best else "-"
+            path, str(len(found)), f"{best['label']} {best['score']:.2f}" if best else "-"
         )
     console.print(table)
     if out:

@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from deepimage.api.faces import FaceRecognizer, LabelFrom
-from deepimage.cli.output import JSON, QUIET, console, emit
+from deepimage.cli.output import JSON, QUIET, console, emit, files_table
 from deepimage.faces.detect import Method
 from deepimage.faces.gallery import Gallery, default_gallery_path
 from deepimage.faces.index import IndexKind
@@ -64,15 +64,6 @@ JITTERS = typer.Option(1, "--jitters", min=1, help="Average the embeddings of N 
 _SHOWN = 10  # bad files named in a summary
 
 
-def _table(*headers: str) -> Table:
-    """A table whose first column folds long file paths instead of cutting them."""
-    table = Table(*headers)
-    table.columns[0].overflow = "fold"
-    for column in table.columns[1:]:
-        column.no_wrap = True
-    return table
-
-
 def _box(box: list[int] | None) -> str:
     return "-" if box is None else " ".join(map(str, box))
 
@@ -89,10 +80,12 @@ def _show_bad(bad: list[dict[str, Any]]) -> None:
 
 def _print_faces(results: list[dict[str, Any]], extra: str | None = None) -> None:
     """A table of every face found (file, box, score) and the unreadable files."""
-    table = _table("file", "box (x1 y1 x2 y2)", "score", *([extra] if extra else []))
-    for result in results:
+    paths = [result["path"] for result in results]
+    headers = ("file", "box (x1 y1 x2 y2)", "score", *([extra] if extra else []))
+    table, shown = files_table(paths, *headers)
+    for result, path in zip(results, shown, strict=True):
         for face in result["faces"]:
-            cells = [result["path"], _box(face["box"]), f"{face['score']:.3f}"]
+            cells = [path, _box(face["box"]), f"{face['score']:.3f}"]
             if extra == "landmarks":
                 cells.append(str(len(face["landmarks"])))
             table.add_row(*cells)
@@ -238,10 +231,12 @@ def identify_command(
     if as_json:
         emit(rows, True)
         return
-    table = _table("file", "box (x1 y1 x2 y2)", "name", f"{metric} distance")
-    for row in rows:
-        if "error" not in row:
-            table.add_row(row["path"], _box(row["box"]), row["name"], f"{row['distance']:.3f}")
+    found = [row for row in rows if "error" not in row]
+    headers = ("file", "box (x1 y1 x2 y2)", "name", "distance")
+    table, shown = files_table([row["path"] for row in found], *headers)
+    table.caption = f"{metric} distances"
+    for row, path in zip(found, shown, strict=True):
+        table.add_row(path, _box(row["box"]), row["name"], f"{row['distance']:.3f}")
     console.print(table)
     _show_bad([{"path": row["path"], "reason": row["error"]} for row in rows if "error" in row])
 

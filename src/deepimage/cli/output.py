@@ -8,7 +8,8 @@ Example:
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import typer
@@ -22,6 +23,24 @@ JSON = typer.Option(False, "--json", help="Print one JSON object as the last std
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
 DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or mps.")
 DEVICES = typer.Option(1, "--devices", min=1, help="Processes for DDP (CPU: gloo).")
+
+
+def files_table(paths: Sequence[str], *headers: str) -> tuple[Table, list[str]]:
+    """A table whose first column lists ``paths`` relative to their common folder, which
+    the title names, folding what is still too long; and those shortened paths.
+
+    Example:
+        >>> table, shown = files_table(["/data/a/x.jpg", "/data/b/y.jpg"], "file", "label")
+        >>> table.title, shown
+        ('in /data', ['a/x.jpg', 'b/y.jpg'])
+    """
+    absolute = [os.path.abspath(path) for path in paths]
+    folder = os.path.commonpath([os.path.dirname(path) for path in absolute]) if paths else ""
+    table = Table(*headers, title=f"in {folder}" if folder else None)
+    table.columns[0].overflow = "fold"
+    for column in table.columns[1:]:
+        column.no_wrap = True
+    return table, [os.path.relpath(path, folder) for path in absolute]
 
 
 def emit(result: Any, as_json: bool, summary: str | None = None) -> None:
