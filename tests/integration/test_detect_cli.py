@@ -69,7 +69,10 @@ def test_train_reports_run_checkpoint_and_map(trained: tuple[Path, dict]) -> Non
     assert 0 <= report["map"] <= report["map50"] <= 1
     assert 1 <= report["epochs"] < 50  # the 0.4-minute budget ended it
     assert report["skipped_steps"] == 0
-    assert Path(report["val"]["plots"][0]).is_file()
+    pr_curve, examples = map(Path, report["val"]["plots"])
+    assert pr_curve.name == "precision_recall_val.png" and pr_curve.is_file()
+    assert examples.name == "predictions_val.png"
+    assert Image.open(examples).size[0] >= 4 * 200  # four images a row, each big enough to see
 
 
 def best_logged_map50(run_dir: str) -> float:

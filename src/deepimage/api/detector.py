@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
 
@@ -42,12 +43,16 @@ from deepimage.io.files import write_json, write_yaml
 from deepimage.tasks.detection import DetectionTask, task_from_checkpoint
 from deepimage.tasks.detection_metrics import GroundTruth, Prediction, coco_metrics
 from deepimage.viz.draw import draw_boxes
-from deepimage.viz.plots import plot_precision_recall, plot_training_curves
+from deepimage.viz.plots import plot_image_grid, plot_precision_recall, plot_training_curves
 
 DEFAULT_CONF = 0.05
 """Score threshold of ``predict`` and ``evaluate`` alike (torchvision's own default), so
 that predict's output reproduces evaluate's numbers."""
 DEFAULT_IOU = 0.5
+DRAW_CONF = 0.25
+"""Least score drawn on pictures (annotated copies, example grids), so they stay legible."""
+TRUTH_COLOUR = (255, 255, 255)
+EXAMPLES_SHOWN = 8
 
 
 @dataclass
@@ -250,7 +255,33 @@ class Detector(TrainedModel):
         curves = metrics.pop("pr_curves")
         plot = out_dir / f"precision_recall_{split}.png"
         plot_precision_recall(curves, plot)
-        return {**metrics, "images": len(items), "conf": conf, "iou": iou, "plots": [str(plot)]}
+        examples = out_dir / f"predictions_{split}.png"
+        self._plot_examples(items[:EXAMPLES_SHOWN], results, examples)
+        plots = [str(plot), str(examples)]
+        return {**metrics, "images": len(items), "conf": conf, "iou": iou, "plots": plots}
+
+    def _plot_examples(self, items: Sequence[Any], results: list[dict], out: Path) -> None:
+        """A grid of ``items``: true boxes in white, detections scoring ``DRAW_CONF`` or
+        more in their class colours, each image shrunk to at most 480 pixels."""
+        pictures, titles = [], []
+        for item, result in zip(items, results, strict=False):
+            image = read_image(item.image, mode="rgb")
+            scale = min(1.0, 480 / max(image.shape[:2]))
+            if scale < 1:
+                image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            image = draw_boxes(image, item.boxes * scale, colour=TRUTH_COLOUR)
+            found = [d for d in result["detections"] if d["score"] >= DRAW_CONF]
+            pictures.append(self._draw(image, found, scale))
+            titles.append(f"{Path(item.image).name}\n{len(item.boxes)} true, {len(found)} found")
+        plot_image_grid(pictures, titles, out, columns=min(4, len(pictures)), cell_inches=3.0)
+
+    def _draw(self, image: np.ndarray, detections: list[dict], scale: float = 1.0) -> np.ndarray:
+        """``image`` with ``detections`` (boxes scaled by ``scale``) labelled in class colours."""
+        classes = self._require_task().hparams.classes
+        labels = [f"{d['label']} {d['score']:.2f}" for d in detections]
+        keys = [classes.index(d["label"]) for d in detections]
+        boxes = np.array([d["box"] for d in detections], np.float64).reshape(-1, 4) * scale
+        return draw_boxes(image, boxes, labels, colour_keys=keys)
 
     # ---------------------------------------------------------------- inference
     def predict(
@@ -318,12 +349,11 @@ class Detector(TrainedModel):
             yield path, boxed, scale, (image.shape[1], image.shape[0])
 
     def save_annotated(
-        self, results: list[dict], out_dir: str | os.PathLike[str], min_score: float = 0.0
+        self, results: list[dict], out_dir: str | os.PathLike[str], min_score: float = DRAW_CONF
     ) -> list[Path]:
         """Copies of the predicted images with the boxes, labels and scores of detections
         scoring at least ``min_score`` drawn, in ``out_dir`` (an input is never overwritten;
         same-named inputs get numbered names)."""
-        classes = self._require_task().hparams.classes
         out = Path(out_dir)
         written: list[Path] = []
         used: set[str] = set()
@@ -341,11 +371,7 @@ class Detector(TrainedModel):
                     f"{out}: holds the input {source}; pass an -o folder apart from the inputs."
                 )
             found = [d for d in result["detections"] if d["score"] >= min_score]
-            labels = [f"{d['label']} {d['score']:.2f}" for d in found]
-            keys = [classes.index(d["label"]) for d in found]
-            boxes = np.array([d["box"] for d in found], np.float64).reshape(-1, 4)
-            drawn = draw_boxes(read_image(source, mode="rgb"), boxes, labels, colour_keys=keys)
-            write_image(target, drawn)
+            write_image(target, self._draw(read_image(source, mode="rgb"), found))
             written.append(target)
         return written
 

@@ -245,7 +245,7 @@ def predict(
         None, "--out", "-o", help="Write annotated copies (boxes, labels, scores) here."
     ),
     draw_conf: float = typer.Option(
-        0.25,
+        0.25,  # api.detector.DRAW_CONF, not imported here: it would load torch for --help
         "--draw-conf",
         min=0.0,
         max=1.0,

@@ -41,11 +41,12 @@ def draw_boxes(
     labels: Sequence[str | int] | None = None,
     thickness: int | None = None,
     colour_keys: Sequence[int] | None = None,
+    colour: tuple[int, int, int] | None = None,
 ) -> np.ndarray:
     """``image`` as RGB with ``xyxy`` boxes outlined, each labelled when ``labels`` is given.
 
     Boxes share a colour when they share a ``colour_keys`` entry (a class index, say);
-    each box has its own otherwise. Lines and text grow with the image (``thickness``
+    each box has its own otherwise; ``colour`` (RGB) paints them all alike. Lines and text grow with the image (``thickness``
     None), so labels stay legible on a 4000 x 3000 photo.
     """
     out = _rgb(image)
@@ -53,11 +54,11 @@ def draw_boxes(
     thickness = thickness or max(1, round(2 * zoom))
     for index, box in enumerate(np.asarray(boxes, dtype=np.float64).reshape(-1, 4)):
         key = index if colour_keys is None else int(colour_keys[index])
-        colour = tuple(int(c) for c in PALETTE[key % len(PALETTE)])
+        shade = colour or tuple(int(c) for c in PALETTE[key % len(PALETTE)])
         x0, y0, x1, y1 = (round(v) for v in box)
-        cv2.rectangle(out, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), colour, thickness)
+        cv2.rectangle(out, (x0, y0), (max(x0, x1 - 1), max(y0, y1 - 1)), shade, thickness)
         if labels is not None:
-            _label(out, str(labels[index]), (x0, y0), colour, zoom)
+            _label(out, str(labels[index]), (x0, y0), shade, zoom)
     return out
 
 

@@ -101,11 +101,16 @@ def write_confusion_csv(matrix: Sequence[Sequence[int]], classes: list[str], out
 
 
 def plot_image_grid(
-    images: Sequence[np.ndarray], titles: Sequence[str], out: Path, columns: int = 8
+    images: Sequence[np.ndarray],
+    titles: Sequence[str],
+    out: Path,
+    columns: int = 8,
+    cell_inches: float = 1.6,
 ) -> None:
     """HxW or HxWxC uint8 images in a grid with a title above each."""
     rows = max(1, math.ceil(len(images) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(1.6 * columns, 1.9 * rows), squeeze=False)
+    size = (cell_inches * columns, (cell_inches + 0.3) * rows)
+    fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
     for ax, image, title in zip(axes.flat, images, titles, strict=False):
