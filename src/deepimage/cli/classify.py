@@ -15,6 +15,7 @@ from deepimage.cli.output import (
     console,
     emit,
     files_table,
+    plot_lines,
     print_models,
 )
 from deepimage.errors import DeepImageError
@@ -191,7 +192,8 @@ def evaluate(
     emit(
         result,
         as_json,
-        f"top1 {result['top1']:.4f}  top5 {result['top5']:.4f}  ECE {result['ece']:.4f}\nplots: {', '.join(result['plots'])}",
+        f"top1 {result['top1']:.4f}  top5 {result['top5']:.4f}  ECE {result['ece']:.4f}\n"
+        + plot_lines(result["plots"]),
     )
 
 

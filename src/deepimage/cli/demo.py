@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from deepimage.cli.output import JSON, QUIET, console, emit
+from deepimage.cli.output import JSON, QUIET, console, emit, plot_lines
 from deepimage.data.classification import load_classification_data
 from deepimage.io import write_image
 
@@ -39,7 +39,7 @@ def demo(
         f"({report['train_images_per_s']:.0f} training images/s)",
         *(f"  {Path(p['path']).name}: {p['label']} ({p['score']:.2f})" for p in predictions),
         f"run folder: {run_dir}",
-        f"plots: {', '.join(str(p) for p in sorted((run_dir / 'plots').glob('*.png')))}",
+        plot_lines(sorted((run_dir / "plots").glob("*.png"))),
     ]
     emit({**report, "predictions": predictions}, as_json, "\n".join(lines))
 

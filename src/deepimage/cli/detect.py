@@ -16,6 +16,7 @@ from deepimage.cli.output import (
     console,
     emit,
     files_table,
+    plot_lines,
     print_models,
 )
 from deepimage.data.detection import Format, convert
@@ -229,7 +230,7 @@ def evaluate(
         for name, value in result["per_class"].items():
             table.add_row(f"AP {name}", f"{value:.4f}")
         console.print(table)
-    emit(result, as_json, f"plots: {', '.join(result['plots'])}")
+    emit(result, as_json, plot_lines(result["plots"]))
 
 
 @app.command("predict")

@@ -43,6 +43,18 @@ def files_table(paths: Sequence[str], *headers: str) -> tuple[Table, list[str]]:
     return table, [os.path.relpath(path, folder) for path in absolute]
 
 
+def plot_lines(paths: Sequence[Any]) -> str:
+    """ "plots:" and one path a line, so that long paths are not broken mid-name.
+
+    Example:
+        >>> print(plot_lines(["run/plots/a.png", "run/plots/b.png"]))
+        plots:
+          run/plots/a.png
+          run/plots/b.png
+    """
+    return "\n".join(["plots:", *(f"  {path}" for path in paths)])
+
+
 def emit(result: Any, as_json: bool, summary: str | None = None) -> None:
     """Print ``result`` as one JSON line on stdout, or ``summary`` for people on stderr."""
     if as_json:
