@@ -12,13 +12,21 @@ Example:
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from deepimage.api.run_files import resolve_model_path, run_config
+import lightning.pytorch as pl
+
+from deepimage.api.run_files import resolve_model_path, resume_checkpoint, run_config
 from deepimage.engine.checkpoints import load_checkpoint
+from deepimage.engine.runs import new_run_dir
+from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer
 from deepimage.errors import DeepImageError
+from deepimage.io.files import write_json, write_yaml
+from deepimage.viz.plots import plot_training_curves
 
 M = TypeVar("M", bound="TrainedModel")
 
@@ -26,11 +34,13 @@ M = TypeVar("M", bound="TrainedModel")
 class TrainedModel:
     """A model name, and once trained or loaded its task, checkpoint and run folder.
 
-    Subclasses set ``kind`` (the noun in messages) and ``restore`` (their task module's
-    ``task_from_checkpoint``) and implement ``fit(data, *, quiet, resume, **settings)``.
+    Subclasses set ``kind`` (the noun in messages), ``task_name`` (the runs subfolder) and
+    ``restore`` (their task module's ``task_from_checkpoint``) and implement
+    ``fit(data, *, quiet, resume, **settings)``, training through :meth:`_train`.
     """
 
     kind: ClassVar[str] = "model"
+    task_name: ClassVar[str] = "model"  # runs go to runs/<task_name>/
     restore: ClassVar[Callable[[dict[str, Any], str], Any]]
 
     def __init__(self, model: str) -> None:
@@ -68,6 +78,64 @@ class TrainedModel:
         in_run = checkpoint.parent.name == "checkpoints"
         trained.run_dir = checkpoint.parent.parent if in_run else None
         return trained
+
+    def _train(
+        self,
+        task: pl.LightningModule,
+        data: pl.LightningDataModule,
+        config: Any,
+        *,
+        resume: str | None,
+        quiet: bool,
+        **trainer_options: Any,
+    ) -> dict | None:
+        """Fit ``task`` in a new run folder (or the ``resume`` one) whose ``config.yaml``
+        records ``config`` (a settings dataclass), then adopt the best checkpoint.
+
+        Returns the report's common head, or None in a DDP worker process.
+        ``trainer_options`` add to the :class:`TrainerOptions` taken from ``config``.
+        """
+        if resume:
+            run_dir, ckpt = Path(resume), resume_checkpoint(Path(resume))
+        else:
+            run_dir = new_run_dir(self.task_name, config.name or config.model, config.runs_root)
+            ckpt = None
+        write_yaml(run_dir / "config.yaml", asdict(config))
+        meter = ThroughputMeter()
+        options = TrainerOptions(
+            epochs=config.epochs,
+            device=config.device,
+            devices=config.devices,
+            deterministic=config.deterministic,
+            time_minutes=config.time_minutes,
+            patience=config.patience,
+            quiet=quiet,
+            **trainer_options,
+        )
+        trainer = build_trainer(run_dir, options, [meter])
+        started = time.perf_counter()
+        trainer.fit(task, datamodule=data, ckpt_path=ckpt, weights_only=True)
+        if not trainer.is_global_zero:
+            return None
+        self._adopt_best(run_dir)
+        return {
+            "run_dir": str(run_dir),
+            "best_checkpoint": str(self.checkpoint),
+            "last_checkpoint": str(run_dir / "checkpoints" / "last.ckpt"),
+            "model": config.model,
+            "data": config.data,
+            "epochs": trainer.current_epoch,
+            "train_seconds": round(time.perf_counter() - started, 2),
+            "train_images_per_s": round(meter.images_per_s, 1),
+        }
+
+    @staticmethod
+    def _save_report(report: dict) -> dict:
+        """Write the run's training curves and ``report.json``; return ``report``."""
+        run_dir = Path(report["run_dir"])
+        plot_training_curves(run_dir / "metrics.csv", run_dir / "plots" / "training_curves.png")
+        write_json(run_dir / "report.json", report)
+        return report
 
     def _adopt_best(self, run_dir: Path) -> None:
         """Take the best checkpoint of a finished run as this model's weights."""

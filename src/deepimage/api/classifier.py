@@ -10,8 +10,7 @@ Example:
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +22,18 @@ from deepimage.api.prepare import PreparedData, prepare_data
 from deepimage.api.run_files import (
     expand_image_paths,
     load_weights,
-    resume_checkpoint,
     run_config,
 )
 from deepimage.data.batches import load_for_model, to_chw_tensor
 from deepimage.data.classification import load_classification_data
 from deepimage.data.module import BatchDataModule, batch_loader
 from deepimage.engine.devices import torch_device
-from deepimage.engine.runs import new_run_dir
-from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer
 from deepimage.errors import BadImageError, DeepImageError
-from deepimage.io.files import write_json, write_yaml
 from deepimage.tasks.classification import ClassificationTask, task_from_checkpoint
 from deepimage.tasks.classification_metrics import classification_metrics
 from deepimage.viz.plots import (
     plot_confusion_matrix,
     plot_image_grid,
-    plot_training_curves,
     write_confusion_csv,
 )
 
@@ -79,6 +73,7 @@ class Classifier(TrainedModel):
     """An image classifier: ``fit`` on a data set, then ``evaluate`` / ``predict``."""
 
     kind = "classifier"
+    task_name = "classify"
     restore = staticmethod(task_from_checkpoint)
     task: ClassificationTask | None
 
@@ -105,54 +100,21 @@ class Classifier(TrainedModel):
         )
         prepared = prepare_data(loaded, config.model, config.img_size)
         task = self._new_task(config, prepared)
-        if resume:
-            run_dir, ckpt = Path(resume), resume_checkpoint(Path(resume))
-        else:
-            run_dir, ckpt = (
-                new_run_dir("classify", config.name or config.model, config.runs_root),
-                None,
-            )
-        write_yaml(run_dir / "config.yaml", {**asdict(config), "img_size": prepared.img_size})
-        meter = ThroughputMeter()
-        options = TrainerOptions(
-            epochs=config.epochs,
-            device=config.device,
-            devices=config.devices,
-            deterministic=config.deterministic,
-            time_minutes=config.time_minutes,
-            patience=config.patience,
-            quiet=quiet,
-        )
-        trainer = build_trainer(run_dir, options, [meter])
+        config = replace(config, img_size=prepared.img_size)  # config.yaml records the size used
         module = BatchDataModule(
             prepared.train, prepared.val, config.batch_size, config.seed, config.workers
         )
-        started = time.perf_counter()
-        trainer.fit(task, datamodule=module, ckpt_path=ckpt, weights_only=True)
-        if not trainer.is_global_zero:
+        report = self._train(task, module, config, resume=resume, quiet=quiet)
+        if report is None:  # a DDP worker process
             return {}
-        self._adopt_best(run_dir)
-        report = {
-            "run_dir": str(run_dir),
-            "best_checkpoint": str(self.checkpoint),
-            "last_checkpoint": str(run_dir / "checkpoints" / "last.ckpt"),
-            "model": config.model,
-            "data": config.data,
-            "epochs": trainer.current_epoch,
-            "img_size": prepared.img_size,
-            "train_images": len(prepared.train),
-            "train_seconds": round(time.perf_counter() - started, 2),
-            "train_images_per_s": round(meter.images_per_s, 1),
-            "val": self._evaluate_prepared(prepared.val, run_dir / "plots", "val", config.device),
-            "bad_files": loaded.bad_files,
-        }
+        plots = Path(report["run_dir"]) / "plots"
+        report["img_size"] = prepared.img_size
+        report["train_images"] = len(prepared.train)
+        report["val"] = self._evaluate_prepared(prepared.val, plots, "val", config.device)
+        report["bad_files"] = loaded.bad_files
         if prepared.test is not None:
-            report["test"] = self._evaluate_prepared(
-                prepared.test, run_dir / "plots", "test", config.device
-            )
-        plot_training_curves(run_dir / "metrics.csv", run_dir / "plots" / "training_curves.png")
-        write_json(run_dir / "report.json", report)
-        return report
+            report["test"] = self._evaluate_prepared(prepared.test, plots, "test", config.device)
+        return self._save_report(report)
 
     def _new_task(self, config: FitSettings, prepared: PreparedData) -> ClassificationTask:
         torch.manual_seed(config.seed)

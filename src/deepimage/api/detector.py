@@ -14,9 +14,8 @@ Example:
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,22 +27,18 @@ from deepimage.api.base import TrainedModel
 from deepimage.api.run_files import (
     expand_image_paths,
     load_weights,
-    resume_checkpoint,
     run_config,
 )
 from deepimage.data.detection import DetectionData, load_detection_data
 from deepimage.data.detection_batches import DetectionBatches, letterbox, to_original
 from deepimage.data.module import BatchDataModule
 from deepimage.engine.devices import torch_device
-from deepimage.engine.runs import new_run_dir
-from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.io import read_image, write_image
-from deepimage.io.files import write_json, write_yaml
 from deepimage.tasks.detection import DetectionTask, task_from_checkpoint
 from deepimage.tasks.detection_metrics import GroundTruth, Prediction, coco_metrics
 from deepimage.viz.draw import draw_boxes
-from deepimage.viz.plots import plot_image_grid, plot_precision_recall, plot_training_curves
+from deepimage.viz.plots import plot_image_grid, plot_precision_recall
 
 DEFAULT_CONF = 0.05
 """Score threshold of ``predict`` and ``evaluate`` alike (torchvision's own default), so
@@ -90,6 +85,7 @@ class Detector(TrainedModel):
     """An object detector: ``fit`` on COCO / VOC / YOLO data, then ``evaluate`` / ``predict``."""
 
     kind = "detector"
+    task_name = "detect"
     restore = staticmethod(task_from_checkpoint)
     task: DetectionTask | None
 
@@ -131,25 +127,6 @@ class Detector(TrainedModel):
         if config.weights:
             load_weights(task, Path(config.weights))
             task.ema.load_state_dict(task.net.state_dict())
-        if resume:
-            run_dir, ckpt = Path(resume), resume_checkpoint(Path(resume))
-        else:
-            run_dir = new_run_dir("detect", config.name or config.model, config.runs_root)
-            ckpt = None
-        write_yaml(run_dir / "config.yaml", asdict(config))
-        meter = ThroughputMeter()
-        options = TrainerOptions(
-            epochs=config.epochs,
-            monitor="val/map50",
-            device=config.device,
-            devices=config.devices,
-            deterministic=config.deterministic,
-            time_minutes=config.time_minutes,
-            patience=config.patience,
-            quiet=quiet,
-            gradient_clip=config.gradient_clip,
-        )
-        trainer = build_trainer(run_dir, options, [meter])
         module = BatchDataModule(
             DetectionBatches(train, config.img_size, config.augment, config.seed),
             DetectionBatches(val, config.img_size),
@@ -159,33 +136,31 @@ class Detector(TrainedModel):
             drop_last=True,  # a batch of one breaks BatchNorm in training
             with_epoch=True,
         )
-        started = time.perf_counter()
-        trainer.fit(task, datamodule=module, ckpt_path=ckpt, weights_only=True)
-        if not trainer.is_global_zero:
+        report = self._train(
+            task,
+            module,
+            config,
+            resume=resume,
+            quiet=quiet,
+            monitor="val/map50",
+            gradient_clip=config.gradient_clip,
+        )
+        if report is None:  # a DDP worker process
             return {}
-        self._adopt_best(run_dir)
-        val_metrics = self._score(val, run_dir / "plots", "val", config.device)
-        report = {
-            "run_dir": str(run_dir),
-            "best_checkpoint": str(self.checkpoint),
-            "last_checkpoint": str(run_dir / "checkpoints" / "last.ckpt"),
-            "model": config.model,
-            "data": config.data,
-            "classes": loaded.classes,
-            "epochs": trainer.current_epoch,
-            "train_images": len(train),
-            "val_images": len(val),
-            "train_seconds": round(time.perf_counter() - started, 2),
-            "train_images_per_s": round(meter.images_per_s, 1),
-            "skipped_steps": task.skipped_steps,
-            "map": val_metrics["map"],
-            "map50": val_metrics["map50"],
-            "val": val_metrics,
-            "issues": loaded.issues,
-        }
-        plot_training_curves(run_dir / "metrics.csv", run_dir / "plots" / "training_curves.png")
-        write_json(run_dir / "report.json", report)
-        return report
+        val_metrics = self._score(val, Path(report["run_dir"]) / "plots", "val", config.device)
+        return self._save_report(
+            {
+                **report,
+                "classes": loaded.classes,
+                "train_images": len(train),
+                "val_images": len(val),
+                "skipped_steps": task.skipped_steps,
+                "map": val_metrics["map"],
+                "map50": val_metrics["map50"],
+                "val": val_metrics,
+                "issues": loaded.issues,
+            }
+        )
 
     # --------------------------------------------------------------- evaluation
     def evaluate(
