@@ -50,7 +50,13 @@ import yaml
 from deepimage.api.parallel import ordered_map, progress_bar
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.io.files import atomic_write, write_json
-from deepimage.io.images import read_image, write_image
+from deepimage.io.images import (
+    JPEG_QUALITY,
+    LOSSY_SUFFIXES,
+    WRITABLE_SUFFIXES,
+    read_image,
+    write_image,
+)
 from deepimage.io.paths import find_images
 from deepimage.process import compress, to_uint8
 from deepimage.process.compress import CompressResult
@@ -75,11 +81,6 @@ __all__ = [
 COMPRESS = describe(compress, "compress")
 """``compress`` described like the registry operations; only valid as a pipeline's last step."""
 
-JPEG_QUALITY = 95
-"""Quality of JPEG and WebP outputs of the image operations (``compress`` sets its own)."""
-
-_WRITABLE = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
-_LOSSY = frozenset({".jpg", ".jpeg", ".webp"})
 _COMPRESS_SUFFIXES = {"jpeg": ".jpg", "webp": ".webp", "png": ".png"}
 _CHUNK = 4
 
@@ -177,7 +178,7 @@ def _load_step(path: Path, number: int, item: Any) -> Step:
 def _output_suffix(suffix: str, compress_format: str | None) -> str:
     if compress_format is not None:
         return _COMPRESS_SUFFIXES[compress_format]
-    return suffix if suffix.lower() in _WRITABLE else ".png"
+    return suffix if suffix.lower() in WRITABLE_SUFFIXES else ".png"
 
 
 def plan_outputs(
@@ -295,7 +296,7 @@ def _write(output: Path, image: np.ndarray, depth: int, job: _Job) -> CompressRe
         result = compress(image, **job.compress)
         atomic_write(output, lambda handle: handle.write(result.data))
         return result
-    quality = job.quality if output.suffix.lower() in _LOSSY else None
+    quality = job.quality if output.suffix.lower() in LOSSY_SUFFIXES else None
     write_image(output, _to_file_pixels(image, depth), quality=quality)
     return None
 

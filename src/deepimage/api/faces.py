@@ -47,7 +47,14 @@ from deepimage.faces.index import IndexKind
 from deepimage.faces.match import Metric, resolve_threshold, verify
 from deepimage.faces.models import EMBEDDING_MODEL
 from deepimage.io.files import write_json
-from deepimage.io.images import IMAGE_EXTENSIONS, read_image, write_image
+from deepimage.io.images import (
+    IMAGE_EXTENSIONS,
+    JPEG_QUALITY,
+    LOSSY_SUFFIXES,
+    WRITABLE_SUFFIXES,
+    read_image,
+    write_image,
+)
 from deepimage.io.paths import find_images
 from deepimage.viz.draw import draw_boxes
 from deepimage.viz.plots import plot_roc
@@ -56,7 +63,6 @@ LabelFrom = Literal["auto", "folder", "name-prefix"]
 LABEL_FROM: tuple[LabelFrom, ...] = ("auto", "folder", "name-prefix")
 
 _SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\0", b"MM\0*")
-_WRITABLE = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff"})
 
 
 # --- finding the images -------------------------------------------------------------
@@ -188,7 +194,7 @@ def _plan_outputs(pairs: Sequence[tuple[Path, Path]], outdir: Path) -> dict[Path
     taken: dict[Path, Path] = {}
     for root, file in pairs:
         relative = file.relative_to(root)
-        if relative.suffix.lower() not in _WRITABLE:
+        if relative.suffix.lower() not in WRITABLE_SUFFIXES:
             relative = relative.with_name(relative.name + ".png")
         target = outdir / relative
         resolved = target.resolve()
@@ -206,7 +212,7 @@ def _plan_outputs(pairs: Sequence[tuple[Path, Path]], outdir: Path) -> dict[Path
 
 
 def _save(target: Path, image: np.ndarray) -> None:
-    quality = 95 if target.suffix.lower() in (".jpg", ".jpeg", ".webp") else None
+    quality = JPEG_QUALITY if target.suffix.lower() in LOSSY_SUFFIXES else None
     write_image(target, image, quality=quality)
 
 

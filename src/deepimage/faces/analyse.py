@@ -26,7 +26,7 @@ import cv2
 
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.faces.align import landmarks as face_landmarks
-from deepimage.faces.detect import METHODS, Method, detect
+from deepimage.faces.detect import METHODS, Method, as_rgb, detect
 from deepimage.faces.embed import embed
 from deepimage.faces.models import cnn_detector, face_encoder, haar_detector, shape_predictor
 from deepimage.io.images import read_image
@@ -80,7 +80,7 @@ def analyse_image(path: Path, options: FaceOptions) -> dict[str, Any]:
     """``{path, faces: [{box, score, landmarks?, embedding?}]}``, or ``{path, error, reason}``
     for a file that cannot be read."""
     try:
-        image = read_image(path)
+        image = as_rgb(read_image(path))  # once, not in each of detect, landmarks and embed
     except DeepImageError as error:
         reason = error.reason if isinstance(error, BadImageError) else str(error)
         return {"path": str(path), "error": str(error), "reason": reason}

@@ -106,7 +106,7 @@ def calibrate(
 
     Needs at least one person with two embeddings and two people.
     """
-    from sklearn.metrics import roc_auc_score, roc_curve  # a slow import, only when asked
+    from sklearn.metrics import auc, roc_curve  # a slow import, only when asked
 
     distances, same = pair_distances(vectors, labels, metric)
     if same.all() or not same.any():
@@ -124,7 +124,7 @@ def calibrate(
         metric=metric,
         threshold=threshold,
         accuracy=accuracy,
-        auc=float(roc_auc_score(same, -distances)),
+        auc=float(auc(fpr, tpr)),
         pairs=len(distances),
         same_pairs=int(same.sum()),
         default_threshold=default,

@@ -52,6 +52,12 @@ _WRITE_FORMATS = {
     ".tiff": "TIFF",
 }
 _QUALITY_FORMATS = frozenset({"JPEG", "WEBP"})
+WRITABLE_SUFFIXES = frozenset(_WRITE_FORMATS)
+"""Extensions :func:`write_image` can write."""
+LOSSY_SUFFIXES = frozenset(s for s, f in _WRITE_FORMATS.items() if f in _QUALITY_FORMATS)
+"""Extensions whose ``quality`` :func:`write_image` takes."""
+JPEG_QUALITY = 95
+"""Quality of deepimage's JPEG and WebP outputs unless a command sets its own."""
 _SIXTEEN_BIT = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 # Modes kept as they are; every other mode is converted to L, RGB or RGBA.
 _NATIVE_MODES = _SIXTEEN_BIT | {"L", "RGB", "RGBA", "I", "F"}
