@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -29,6 +29,28 @@ from deepimage.io.files import write_json, write_yaml
 from deepimage.viz.plots import plot_training_curves
 
 M = TypeVar("M", bound="TrainedModel")
+
+
+@dataclass
+class RunSettings:
+    """What every training run has; each task's settings add their own fields (and their
+    own defaults for ``model`` and ``epochs``). Saved as the run's ``config.yaml``."""
+
+    data: str
+    model: str
+    epochs: int
+    pretrained: bool = False
+    weights: str | None = None
+    seed: int = 0
+    deterministic: bool = False
+    device: str = "auto"
+    devices: int = 1
+    workers: int = 0
+    patience: int | None = None
+    time_minutes: float | None = None
+    skip_bad: bool = False
+    name: str | None = None
+    runs_root: str = "runs"
 
 
 class TrainedModel:
@@ -83,14 +105,14 @@ class TrainedModel:
         self,
         task: pl.LightningModule,
         data: pl.LightningDataModule,
-        config: Any,
+        config: RunSettings,
         *,
         resume: str | None,
         quiet: bool,
         **trainer_options: Any,
     ) -> dict | None:
         """Fit ``task`` in a new run folder (or the ``resume`` one) whose ``config.yaml``
-        records ``config`` (a settings dataclass), then adopt the best checkpoint.
+        records ``config``, then adopt the best checkpoint.
 
         Returns the report's common head, or None in a DDP worker process.
         ``trainer_options`` add to the :class:`TrainerOptions` taken from ``config``.

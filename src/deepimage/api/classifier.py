@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepimage.api.base import TrainedModel
+from deepimage.api.base import RunSettings, TrainedModel
 from deepimage.api.prepare import PreparedData, prepare_data
 from deepimage.api.run_files import (
     expand_image_paths,
@@ -39,10 +39,9 @@ from deepimage.viz.plots import (
 
 
 @dataclass
-class FitSettings:
-    """Everything a training run is made from; saved as the run's ``config.yaml``."""
+class FitSettings(RunSettings):
+    """Everything a classification run is made from; saved as the run's ``config.yaml``."""
 
-    data: str
     model: str = "small-cnn"
     epochs: int = 10
     batch_size: int = 64
@@ -53,20 +52,8 @@ class FitSettings:
     weight_decay: float = 5e-4
     label_smoothing: float = 0.0
     augment: str = "none"
-    pretrained: bool = False
-    weights: str | None = None
-    seed: int = 0
-    deterministic: bool = False
-    device: str = "auto"
-    devices: int = 1
-    workers: int = 0
-    patience: int | None = None
-    time_minutes: float | None = None
     val_fraction: float | None = None  # the data set's default
-    skip_bad: bool = False
     download: bool = False
-    name: str | None = None
-    runs_root: str = "runs"
 
 
 class Classifier(TrainedModel):

@@ -19,18 +19,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import torch
 
-from deepimage.api.base import TrainedModel
+from deepimage.api.base import RunSettings, TrainedModel
 from deepimage.api.run_files import (
     expand_image_paths,
     load_weights,
     run_config,
 )
 from deepimage.data.detection import DetectionData, load_detection_data
-from deepimage.data.detection_batches import DetectionBatches, letterbox, to_original
+from deepimage.data.detection_batches import DetectionBatches, letterbox, shrink, to_original
 from deepimage.data.module import BatchDataModule
 from deepimage.engine.devices import torch_device
 from deepimage.errors import BadImageError, DeepImageError
@@ -48,13 +47,13 @@ DRAW_CONF = 0.25
 """Least score drawn on pictures (annotated copies, example grids), so they stay legible."""
 TRUTH_COLOUR = (255, 255, 255)
 EXAMPLES_SHOWN = 8
+EXAMPLE_SIDE = 480  # longest side of an image in the example grid
 
 
 @dataclass
-class DetectSettings:
+class DetectSettings(RunSettings):
     """Everything a detection run is made from; saved as the run's ``config.yaml``."""
 
-    data: str
     model: str = "fasterrcnn_mobilenet_v3_large_320_fpn"
     epochs: int = 300
     batch_size: int = 8
@@ -65,20 +64,8 @@ class DetectSettings:
     ema_decay: float = 0.995
     gradient_clip: float = 10.0
     augment: str = "detect"
-    pretrained: bool = False
-    weights: str | None = None
-    seed: int = 0
-    deterministic: bool = False
-    device: str = "auto"
-    devices: int = 1
-    workers: int = 0
-    patience: int | None = None
-    time_minutes: float | None = None
     val_split: float = 0.2
     classes: list[str] | None = None
-    skip_bad: bool = False
-    name: str | None = None
-    runs_root: str = "runs"
 
 
 class Detector(TrainedModel):
@@ -180,7 +167,11 @@ class Detector(TrainedModel):
         trained = run_config(self.run_dir) if self.run_dir else {}
         classes = self._require_task().hparams.classes
         loaded = _load(
-            data, trained.get("val_split", 0.2), trained.get("seed", 0), skip_bad, classes
+            data,
+            trained.get("val_split", DetectSettings.val_split),
+            trained.get("seed", DetectSettings.seed),
+            skip_bad,
+            classes,
         )
         if split == "all":
             items = [item for part in loaded.splits.values() for item in part]
@@ -237,21 +228,24 @@ class Detector(TrainedModel):
 
     def _plot_examples(self, items: Sequence[Any], results: list[dict], out: Path) -> None:
         """A grid of ``items``: true boxes in white, detections scoring ``DRAW_CONF`` or
-        more in their class colours, each image shrunk to at most 480 pixels."""
+        more in their class colours, each image shrunk to at most ``EXAMPLE_SIDE`` pixels."""
         pictures, titles = [], []
         for item, result in zip(items, results, strict=False):
             image = read_image(item.image, mode="rgb")
-            scale = min(1.0, 480 / max(image.shape[:2]))
-            if scale < 1:
-                image = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+            scale = np.ones(4)
+            if max(image.shape[:2]) > EXAMPLE_SIDE:
+                image, (x_scale, y_scale) = shrink(image, EXAMPLE_SIDE)
+                scale = np.array([x_scale, y_scale, x_scale, y_scale])
             image = draw_boxes(image, item.boxes * scale, colour=TRUTH_COLOUR)
             found = [d for d in result["detections"] if d["score"] >= DRAW_CONF]
             pictures.append(self._draw(image, found, scale))
             titles.append(f"{Path(item.image).name}\n{len(item.boxes)} true, {len(found)} found")
         plot_image_grid(pictures, titles, out, columns=min(4, len(pictures)), cell_inches=3.0)
 
-    def _draw(self, image: np.ndarray, detections: list[dict], scale: float = 1.0) -> np.ndarray:
-        """``image`` with ``detections`` (boxes scaled by ``scale``) labelled in class colours."""
+    def _draw(
+        self, image: np.ndarray, detections: list[dict], scale: float | np.ndarray = 1.0
+    ) -> np.ndarray:
+        """``image`` with ``detections`` (boxes times ``scale``) labelled in class colours."""
         classes = self._require_task().hparams.classes
         labels = [f"{d['label']} {d['score']:.2f}" for d in detections]
         keys = [classes.index(d["label"]) for d in detections]
