@@ -28,7 +28,7 @@ from deepimage.api.run_files import (
     load_weights,
     run_config,
 )
-from deepimage.data.detection import DetectionData, load_detection_data
+from deepimage.data.detection import load_detection_data
 from deepimage.data.detection_batches import DetectionBatches, letterbox, shrink, to_original
 from deepimage.data.module import BatchDataModule
 from deepimage.engine.devices import torch_device
@@ -89,7 +89,13 @@ class Detector(TrainedModel):
         folder to continue from its ``last.ckpt``.
         """
         config = DetectSettings(data=str(data), model=self.model, **settings)
-        loaded = _load(config.data, config.val_split, config.seed, config.skip_bad, config.classes)
+        loaded = load_detection_data(
+            config.data,
+            skip_bad=config.skip_bad,
+            val_split=config.val_split,
+            seed=config.seed,
+            classes=config.classes,
+        )
         train, val = loaded.splits.get("train", []), loaded.splits.get("val", [])
         if not train or not val:
             raise DeepImageError(
@@ -166,12 +172,12 @@ class Detector(TrainedModel):
         (``all`` for every image). Data without a split is split as in training."""
         trained = run_config(self.run_dir) if self.run_dir else {}
         classes = self._require_task().hparams.classes
-        loaded = _load(
+        loaded = load_detection_data(
             data,
-            trained.get("val_split", DetectSettings.val_split),
-            trained.get("seed", DetectSettings.seed),
-            skip_bad,
-            classes,
+            skip_bad=skip_bad,
+            val_split=trained.get("val_split", DetectSettings.val_split),
+            seed=trained.get("seed", DetectSettings.seed),
+            classes=classes,
         )
         if split == "all":
             items = [item for part in loaded.splits.values() for item in part]
@@ -343,14 +349,6 @@ class Detector(TrainedModel):
             write_image(target, self._draw(read_image(source, mode="rgb"), found))
             written.append(target)
         return written
-
-
-def _load(
-    data: str, val_split: float, seed: int, skip_bad: bool, classes: Sequence[str] | None
-) -> DetectionData:
-    return load_detection_data(
-        data, skip_bad=skip_bad, val_split=val_split, seed=seed, classes=classes
-    )
 
 
 def _class_filter(wanted: Sequence[str] | None, names: list[str]) -> set[int] | None:

@@ -46,7 +46,7 @@ from deepimage.faces.gallery import Gallery, check_name, default_gallery_path
 from deepimage.faces.index import IndexKind
 from deepimage.faces.match import Metric, resolve_threshold, verify
 from deepimage.faces.models import EMBEDDING_MODEL
-from deepimage.io.files import write_json
+from deepimage.io.files import fresh_dir, write_json
 from deepimage.io.images import (
     IMAGE_EXTENSIONS,
     JPEG_QUALITY,
@@ -239,18 +239,6 @@ def _single_face(row: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
     if found == 0:
         return None, "no face found (try --upsample 2 or --method cnn)"
     return None, f"{found} faces found; use images that show one person's face only"
-
-
-def _fresh_dir(base: Path) -> Path:
-    """``base``, or ``base-2``, ``base-3``... : the first that does not exist, created."""
-    candidate, number = base, 1
-    while True:
-        try:
-            candidate.mkdir(parents=True)
-            return candidate
-        except FileExistsError:
-            number += 1
-            candidate = base.with_name(f"{base.name}-{number}")
 
 
 def _area(face: dict[str, Any]) -> int:
@@ -480,7 +468,7 @@ class FaceRecognizer:
         if not vectors:
             raise DeepImageError(f"{data}: no image with one face to calibrate on")
         result = calibrate_embeddings(np.array(vectors), labels, self.metric)
-        folder = Path(out) if out is not None else _fresh_dir(Path("runs") / "faces" / "calibrate")
+        folder = Path(out) if out is not None else fresh_dir(Path("runs") / "faces" / "calibrate")
         report = {
             "data": str(data),
             "images": len(labelled),

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from deepimage.io.files import fresh_dir
+
 RUN_DIR_ENV = "DEEPIMAGE_RUN_DIR"  # lets DDP worker processes find the run their launcher made
 
 
@@ -20,16 +22,7 @@ def new_run_dir(task: str, name: str, root: str | os.PathLike[str] = "runs") -> 
     inherited = os.environ.get(RUN_DIR_ENV)
     if inherited and os.environ.get("LOCAL_RANK", "0") != "0":
         return Path(inherited)
-    base = Path(root) / task
-    base.mkdir(parents=True, exist_ok=True)
-    candidate, number = base / name, 1
-    while True:
-        try:
-            candidate.mkdir()
-            break
-        except FileExistsError:
-            number += 1
-            candidate = base / f"{name}-{number}"
+    candidate = fresh_dir(Path(root) / task / name)
     for sub in ("checkpoints", "plots"):
         (candidate / sub).mkdir()
     os.environ[RUN_DIR_ENV] = str(candidate.resolve())

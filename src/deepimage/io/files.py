@@ -66,3 +66,23 @@ def write_json(path: str | os.PathLike[str], data: Any) -> None:
 def write_yaml(path: str | os.PathLike[str], data: Any) -> None:
     """Write ``data`` as YAML, atomically."""
     write_text(path, yaml.safe_dump(data, sort_keys=False))
+
+
+def fresh_dir(base: Path) -> Path:
+    """``base``, or ``base-2``, ``base-3``...: the first that does not exist, created
+    (with its parents). Never reuses a folder, even when another process races for it.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> fresh_dir(root / "out").name, fresh_dir(root / "out").name
+        ('out', 'out-2')
+    """
+    candidate, number = base, 1
+    while True:
+        try:
+            candidate.mkdir(parents=True)
+            return candidate
+        except FileExistsError:
+            number += 1
+            candidate = base.with_name(f"{base.name}-{number}")
