@@ -361,14 +361,9 @@ def _chunks(pairs: Iterable[tuple[Path, Path]], size: int) -> Iterator[list[tupl
         yield chunk
 
 
-def _single_thread_worker() -> None:
-    """Worker initialiser: one OpenCV thread per process, so N workers use N cores."""
-    cv2.setNumThreads(1)
-
-
 def _in_process(job: _Job, chunks: Iterator[list[tuple[Path, Path]]]) -> Iterator[dict]:
     threads = cv2.getNumThreads()
-    _single_thread_worker()
+    cv2.setNumThreads(1)  # like each pool worker, so 1 worker compares with N
     try:
         for chunk in chunks:
             yield from _process_chunk(job, chunk)
@@ -379,7 +374,7 @@ def _in_process(job: _Job, chunks: Iterator[list[tuple[Path, Path]]]) -> Iterato
 def _in_pool(job: _Job, chunks: Iterator[list[tuple[Path, Path]]], workers: int) -> Iterator[dict]:
     """Rows in input order; at most ``4 x workers`` chunks are queued at any time."""
     work = partial(_process_chunk, job)
-    for rows in ordered_map(work, chunks, workers, initializer=_single_thread_worker):
+    for rows in ordered_map(work, chunks, workers):
         yield from rows
 
 

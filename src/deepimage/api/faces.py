@@ -172,7 +172,7 @@ def scan(
             work,
             iter(files),
             min(workers, len(files)),
-            initializer=analyse.start_worker,
+            initializer=analyse.load_models,  # before the first image
             initargs=(options,),
         )
     )

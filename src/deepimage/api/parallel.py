@@ -51,13 +51,15 @@ def ordered_map(
     Workers are forked on Linux (they start at once, importing nothing again); elsewhere
     the platform's default (spawn) needs the ``if __name__ == "__main__":`` guard.
     OpenCV's thread pool is held at one thread while the workers are forked: a child forked
-    from a process whose OpenCV threads have run hangs in OpenCV.
+    from a process whose OpenCV threads have run hangs in OpenCV. Each worker keeps one
+    OpenCV thread (so N workers use N cores), then runs ``initializer(*initargs)``.
     """
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        with ProcessPoolExecutor(workers, context, initializer, initargs) as pool:
+        start = (initializer, *initargs)
+        with ProcessPoolExecutor(workers, context, _start_worker, start) as pool:
             pending: deque[Future[Out]] = deque(
                 pool.submit(work, item) for item in islice(items, ahead * workers)
             )
@@ -71,6 +73,12 @@ def ordered_map(
                     future.cancel()
     finally:
         cv2.setNumThreads(threads)
+
+
+def _start_worker(initializer: Callable[..., None] | None, *initargs: Any) -> None:
+    cv2.setNumThreads(1)
+    if initializer is not None:
+        initializer(*initargs)
 
 
 class _RateColumn(ProgressColumn):

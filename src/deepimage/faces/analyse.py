@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
-
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.faces.align import landmarks as face_landmarks
 from deepimage.faces.detect import METHODS, Method, as_rgb, detect
@@ -67,13 +65,6 @@ def load_models(options: FaceOptions) -> None:
     if options.embed:
         shape_predictor(5)
         face_encoder()
-
-
-def start_worker(options: FaceOptions) -> None:
-    """A worker process's initializer: one OpenCV thread (so N workers use N cores), and
-    the models loaded before the first image."""
-    cv2.setNumThreads(1)
-    load_models(options)
 
 
 def analyse_image(path: Path, options: FaceOptions) -> dict[str, Any]:
