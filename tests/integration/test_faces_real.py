@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepimage.api.faces import FaceRecognizer, find_face_images
+from deepimage.api.faces import FaceRecognizer
 from deepimage.faces import detect, embed, landmarks
 from deepimage.io import read_image
+from deepimage.io.paths import find_images
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +70,7 @@ def test_haar_finds_the_faces_hog_finds(require_data: RequireData) -> None:
 
 def _yale_split(folder: Path) -> tuple[dict[str, list[Path]], list[Path]]:
     """(person -> images to enroll, images to identify); byte-identical files share a side."""
-    _, files = find_face_images(folder)
+    _, files = find_images(folder, by_content=True)
     digest = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in files}
     enrolled = {digest[p] for p in files if p.name.split(".")[1] in YALE_ENROLL}
     people: dict[str, list[Path]] = {}

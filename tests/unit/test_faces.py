@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deepimage.api.faces import find_face_images, labelled_images
+from deepimage.api.faces import labelled_images
 from deepimage.errors import DeepImageError
 from deepimage.faces import (
     Gallery,
@@ -29,6 +29,7 @@ from deepimage.faces.analyse import FaceOptions
 from deepimage.faces.anonymize import face_regions
 from deepimage.faces.calibrate import best_threshold
 from deepimage.faces.index import ExactIndex, FaissIndex, build_index
+from deepimage.io.paths import find_images
 
 RNG = np.random.default_rng(0)
 WEIRD_NAMES = [
@@ -367,7 +368,7 @@ def test_folders_yield_images_by_extension_or_by_content(tmp_path: Path) -> None
     (tmp_path / "sub" / "a.jpg").write_bytes(b"")  # an image name, even if broken
     (tmp_path / "README.md").write_text("# faces\n")
     (tmp_path / ".hidden.png").write_bytes(b"\x89PNG")
-    root, files = find_face_images(tmp_path)
+    root, files = find_images(tmp_path, by_content=True)
     assert root == tmp_path
     assert [f.relative_to(tmp_path).as_posix() for f in files] == ["sub/a.jpg", "subject01.happy"]
 

@@ -48,7 +48,6 @@ from deepimage.faces.match import Metric, resolve_threshold, verify
 from deepimage.faces.models import EMBEDDING_MODEL
 from deepimage.io.files import fresh_dir, write_json
 from deepimage.io.images import (
-    IMAGE_EXTENSIONS,
     JPEG_QUALITY,
     LOSSY_SUFFIXES,
     WRITABLE_SUFFIXES,
@@ -62,41 +61,7 @@ from deepimage.viz.plots import plot_roc
 LabelFrom = Literal["auto", "folder", "name-prefix"]
 LABEL_FROM: tuple[LabelFrom, ...] = ("auto", "folder", "name-prefix")
 
-_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\0", b"MM\0*")
-
-
 # --- finding the images -------------------------------------------------------------
-
-
-def _looks_like_image(path: Path) -> bool:
-    """Whether the file starts with the signature of PNG, JPEG, GIF, BMP, TIFF or WebP."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(12)
-    except OSError:
-        return False
-    return head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
-
-
-def find_face_images(item: str | os.PathLike[str]) -> tuple[Path, list[Path]]:
-    """(root, sorted image files) like :func:`deepimage.io.paths.find_images`; in folders
-    also files without an image extension whose content is an image.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> root = pathlib.Path(tempfile.mkdtemp())
-        >>> _ = (root / "subject01.happy").write_bytes(b"GIF89a...")
-        >>> _ = (root / "notes.txt").write_text("hello")
-        >>> [p.name for p in find_face_images(root)[1]]
-        ['subject01.happy']
-    """
-    path = Path(item)
-    if not path.is_dir():
-        return find_images(item)
-    files = (p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-    return path, sorted(
-        p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS or _looks_like_image(p)
-    )
 
 
 def _expand(inputs: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, Path]]:
@@ -105,7 +70,7 @@ def _expand(inputs: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, Path]]
     seen: set[Path] = set()
     found = []
     for item in inputs:
-        root, files = find_face_images(item)
+        root, files = find_images(item, by_content=True)
         for file in files:
             if file.resolve() not in seen:
                 seen.add(file.resolve())
@@ -138,7 +103,7 @@ def labelled_images(
         )
     if label_from not in LABEL_FROM:
         raise DeepImageError(f"label_from must be one of {', '.join(LABEL_FROM)}")
-    _, files = find_face_images(root)
+    _, files = find_images(root, by_content=True)
     if label_from == "auto":
         label_from = "folder" if any(p.is_dir() for p in root.iterdir()) else "name-prefix"
     pairs, unlabelled = [], []

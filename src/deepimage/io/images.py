@@ -86,6 +86,27 @@ class ImageInfo:
     bit_depth: int
 
 
+_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\0", b"MM\0*")
+
+
+def has_image_signature(path: str | os.PathLike[str]) -> bool:
+    """Whether the file starts like a PNG, JPEG, GIF, BMP, TIFF or WebP (whatever its name).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "subject01.happy"
+        >>> _ = path.write_bytes(b"GIF89a...")
+        >>> has_image_signature(path)
+        True
+    """
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(12)
+    except OSError:
+        return False
+    return head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+
+
 def read_image(
     path: str | os.PathLike[str], mode: ReadMode = "rgb", max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> np.ndarray:

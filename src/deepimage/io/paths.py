@@ -17,7 +17,7 @@ from itertools import takewhile
 from pathlib import Path
 
 from deepimage.errors import DeepImageError
-from deepimage.io.images import IMAGE_EXTENSIONS
+from deepimage.io.images import IMAGE_EXTENSIONS, has_image_signature
 
 
 def _glob_root(pattern: str) -> Path:
@@ -26,9 +26,21 @@ def _glob_root(pattern: str) -> Path:
     return Path(*fixed) if fixed else Path(".")
 
 
-def find_images(item: str | os.PathLike[str]) -> tuple[Path, list[Path]]:
-    """(root folder, sorted image files) for a file, a folder (recursive) or a glob pattern."""
+def find_images(
+    item: str | os.PathLike[str], *, by_content: bool = False
+) -> tuple[Path, list[Path]]:
+    """(root folder, sorted image files) for a file, a folder (recursive) or a glob pattern.
+
+    In folders, ``by_content`` also takes files without an image extension that start like
+    an image (:func:`has_image_signature`; the Yale faces are ``subject01.happy``) and
+    leaves hidden files out.
+    """
     path = Path(item)
+    if path.is_dir() and by_content:
+        files = (p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
+        return path, sorted(
+            p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS or has_image_signature(p)
+        )
     if path.is_dir():
         files = (p for p in path.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
         return path, sorted(p for p in files if p.is_file())
