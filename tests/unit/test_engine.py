@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from deepimage.data.batches import EpochBatchSampler
-from deepimage.engine.checkpoints import load_checkpoint
+from deepimage.engine.checkpoints import load_checkpoint, load_matching_weights
 from deepimage.engine.runs import new_run_dir
 from deepimage.errors import ModelFileError
 from deepimage.io.files import atomic_write
@@ -104,3 +104,24 @@ def test_light_augmentation_shifts_but_keeps_content() -> None:
     moved = augment_batch(image, "light", torch.Generator().manual_seed(0))
     assert moved.sum().item() == pytest.approx(image.sum().item(), rel=0.05)
     assert np.abs(moved.numpy() - image.numpy()).sum() > 0
+
+
+def test_matching_weights_load_from_plain_and_prefixed_files(tmp_path: Path) -> None:
+    net = torch.nn.Linear(2, 1)
+    plain, task, averaged = tmp_path / "plain.pt", tmp_path / "task.ckpt", tmp_path / "ema.ckpt"
+    torch.save({"weight": torch.full((1, 2), 1.0), "bias": torch.zeros(1)}, plain)
+    torch.save({"state_dict": {"net.weight": torch.full((1, 2), 2.0)}}, task)
+    torch.save(
+        {"state_dict": {"net.weight": torch.full((1, 2), 3.0), "ema.weight": torch.ones(1, 2) * 4}},
+        averaged,
+    )
+    load_matching_weights(net, plain)
+    assert net.weight.tolist() == [[1.0, 1.0]]
+    load_matching_weights(net, task)
+    assert net.weight.tolist() == [[2.0, 2.0]]
+    load_matching_weights(net, averaged)  # a classifier takes net.
+    assert net.weight.tolist() == [[3.0, 3.0]]
+    load_matching_weights(net, averaged, ("ema.", "net."))  # a detector prefers its average
+    assert net.weight.tolist() == [[4.0, 4.0]]
+    with pytest.raises(ModelFileError, match="no tensor in this file fits model 'tiny'"):
+        load_matching_weights(torch.nn.Linear(3, 3), task, name="tiny")

@@ -21,12 +21,12 @@ from deepimage.api.base import RunSettings, TrainedModel
 from deepimage.api.prepare import PreparedData, prepare_data
 from deepimage.api.run_files import (
     expand_image_paths,
-    load_weights,
     run_config,
 )
 from deepimage.data.batches import load_for_model, to_chw_tensor
 from deepimage.data.classification import load_classification_data
 from deepimage.data.module import BatchDataModule, batch_loader
+from deepimage.engine.checkpoints import load_matching_weights
 from deepimage.engine.devices import torch_device
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.tasks.classification import ClassificationTask, task_from_checkpoint
@@ -122,7 +122,7 @@ class Classifier(TrainedModel):
             pretrained=config.pretrained,
         )
         if config.weights:
-            load_weights(task, Path(config.weights))
+            load_matching_weights(task.net, Path(config.weights), name=config.model)
         return task
 
     # --------------------------------------------------------------- evaluation

@@ -25,7 +25,6 @@ import torch
 from deepimage.api.base import RunSettings, TrainedModel
 from deepimage.api.run_files import (
     expand_image_paths,
-    load_weights,
     run_config,
 )
 from deepimage.data.detection import load_detection_data
@@ -118,8 +117,7 @@ class Detector(TrainedModel):
             iou=DEFAULT_IOU,
         )
         if config.weights:
-            load_weights(task, Path(config.weights))
-            task.ema.load_state_dict(task.net.state_dict())
+            task.load_initial_weights(Path(config.weights))
         module = BatchDataModule(
             DetectionBatches(train, config.img_size, config.augment, config.seed),
             DetectionBatches(val, config.img_size),

@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import torch
 import yaml
 
 from deepimage.engine.checkpoints import load_checkpoint
@@ -52,23 +51,6 @@ def resume_checkpoint(run_dir: Path) -> str:
         last
     )  # a clear error for unsafe files; Lightning then reads it weights-only too
     return str(last)
-
-
-def load_weights(task: Any, path: Path) -> None:
-    """Initialise from a state dict or a deepimage checkpoint, taking tensors whose shapes fit
-    (a detector's averaged ``ema.`` weights before its ``net.`` ones)."""
-    checkpoint = load_checkpoint(path)
-    state = checkpoint.get("state_dict", checkpoint)
-    prefix = "ema." if any(str(key).startswith("ema.") for key in state) else "net."
-    own = task.net.state_dict()
-    matched = {}
-    for key, value in state.items():
-        key = str(key).removeprefix(prefix)
-        if key in own and isinstance(value, torch.Tensor) and value.shape == own[key].shape:
-            matched[key] = value
-    if not matched:
-        raise ModelFileError(f"{path}: no tensor in this file fits model {task.hparams.model!r}.")
-    task.net.load_state_dict(matched, strict=False)
 
 
 def expand_image_paths(inputs: list[str] | str) -> list[Path]:

@@ -72,3 +72,24 @@ def rebuild_task(task_class: type[T], checkpoint: dict[str, Any], source: str, k
     task = task_class(**hparams)
     task.load_state_dict(state)
     return task.eval()
+
+
+def load_matching_weights(
+    net: torch.nn.Module, path: Path, prefixes: tuple[str, ...] = ("net.",), name: str = ""
+) -> None:
+    """Initialise ``net`` from a state dict or a deepimage checkpoint at ``path``, taking the
+    tensors whose names and shapes fit. Keys lose the first of ``prefixes`` the file uses
+    (a task's submodule, ``net.``), so both kinds of file work.
+    """
+    checkpoint = load_checkpoint(path)
+    state = checkpoint.get("state_dict", checkpoint)
+    used = next((p for p in prefixes if any(str(key).startswith(p) for key in state)), "")
+    own = net.state_dict()
+    matched = {}
+    for key, value in state.items():
+        key = str(key).removeprefix(used)
+        if key in own and isinstance(value, torch.Tensor) and value.shape == own[key].shape:
+            matched[key] = value
+    if not matched:
+        raise ModelFileError(f"{path}: no tensor in this file fits model {name!r}.")
+    net.load_state_dict(matched, strict=False)

@@ -16,13 +16,14 @@ from __future__ import annotations
 import copy
 import math
 import time
+from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
 import torch
 
 from deepimage.data.detection_batches import to_original
-from deepimage.engine.checkpoints import rebuild_task
+from deepimage.engine.checkpoints import load_matching_weights, rebuild_task
 from deepimage.models import create_model
 from deepimage.tasks.detection_metrics import GroundTruth, Prediction, coco_metrics
 
@@ -74,6 +75,12 @@ class DetectionTask(pl.LightningModule):
         """Detections (boxes in batch pixels, 1-based labels) for an N x 3 x S x S uint8 batch."""
         self.ema.eval()
         return self.ema(list(images.to(self.device).float().div_(255)))
+
+    def load_initial_weights(self, path: Path) -> None:
+        """Start from a weights file: a detector checkpoint's averaged ``ema.`` weights (or
+        its ``net.`` ones, or a plain state dict); the average starts from them too."""
+        load_matching_weights(self.net, path, ("ema.", "net."), self.hparams.model)
+        self.ema.load_state_dict(self.net.state_dict())
 
     # ----------------------------------------------------------------- training
     def on_train_start(self) -> None:
