@@ -17,6 +17,7 @@ from deepimage.cli.output import (
     files_table,
     plot_lines,
     print_models,
+    print_skipped,
 )
 from deepimage.errors import DeepImageError
 
@@ -216,8 +217,7 @@ def predict(
     results = classifier.predict(
         images, top_k=top_k, batch_size=batch_size, device=device, skip_bad=skip_bad
     )
-    for bad in classifier.skipped:
-        console.print(f"skipped {bad['path']}: {bad['reason']}", highlight=False)
+    print_skipped(classifier.skipped, shown=None)
     if as_json:
         emit(results, True)
         return

@@ -18,6 +18,7 @@ from deepimage.cli.output import (
     files_table,
     plot_lines,
     print_models,
+    print_skipped,
 )
 from deepimage.data.detection import Format, convert
 from deepimage.errors import DeepImageError
@@ -278,8 +279,7 @@ def predict(
             skip_bad=skip_bad,
             on_image=lambda: bar.advance(task),
         )
-    for bad in detector.skipped:
-        console.print(f"skipped {bad['path']}: {bad['reason']}", highlight=False)
+    print_skipped(detector.skipped, shown=None)
     if out:
         detector.save_annotated(results, out, min_score=draw_conf)
     if as_json:

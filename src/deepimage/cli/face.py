@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from deepimage.api.faces import FaceRecognizer, LabelFrom
-from deepimage.cli.output import JSON, QUIET, console, emit, files_table
+from deepimage.cli.output import JSON, QUIET, console, emit, files_table, print_skipped
 from deepimage.faces.detect import Method
 from deepimage.faces.gallery import Gallery, default_gallery_path
 from deepimage.faces.index import IndexKind
@@ -61,21 +61,10 @@ LABEL_FROM = typer.Option(
     "(name-prefix), or auto (folder when there are subfolders).",
 )
 JITTERS = typer.Option(1, "--jitters", min=1, help="Average the embeddings of N jittered copies.")
-_SHOWN = 10  # bad files named in a summary
 
 
 def _box(box: list[int] | None) -> str:
     return "-" if box is None else " ".join(map(str, box))
-
-
-def _show_bad(bad: list[dict[str, Any]]) -> None:
-    if bad:
-        console.print(f"skipped {len(bad)} file(s):", highlight=False)
-        for item in bad[:_SHOWN]:
-            line = f"  {item['path']}: {item['reason']}"
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
-        if len(bad) > _SHOWN:
-            console.print(f"  ... and {len(bad) - _SHOWN} more (see --json)")
 
 
 def _print_faces(results: list[dict[str, Any]], extra: str | None = None) -> None:
@@ -92,7 +81,7 @@ def _print_faces(results: list[dict[str, Any]], extra: str | None = None) -> Non
     console.print(table)
     faces = sum(len(result["faces"]) for result in results)
     console.print(f"{faces} face(s) in {len(results)} image(s)")
-    _show_bad([{"path": r["path"], "reason": r["error"]} for r in results if "error" in r])
+    print_skipped([{"path": r["path"], "reason": r["error"]} for r in results if "error" in r])
 
 
 def _detect(
@@ -200,7 +189,7 @@ def enroll_command(
         table.add_row(person["name"], str(person["images"]), str(person["added"]))
     console.print(table)
     console.print(f"enrolled {len(report['enrolled'])} people into {report['gallery']}")
-    _show_bad(report["bad"])
+    print_skipped(report["bad"])
 
 
 @app.command("identify")
@@ -238,7 +227,7 @@ def identify_command(
     for row, path in zip(found, shown, strict=True):
         table.add_row(path, _box(row["box"]), row["name"], f"{row['distance']:.3f}")
     console.print(table)
-    _show_bad([{"path": row["path"], "reason": row["error"]} for row in rows if "error" in row])
+    print_skipped([{"path": row["path"], "reason": row["error"]} for row in rows if "error" in row])
 
 
 @app.command("verify")
@@ -288,7 +277,7 @@ def calibrate_command(
     )
     report = recognizer.calibrate(data, label_from=label_from, out=out)
     if not as_json:
-        _show_bad(report["bad"])
+        print_skipped(report["bad"])
     emit(
         report,
         as_json,
@@ -315,7 +304,7 @@ def anonymize_command(
     recognizer = FaceRecognizer(workers=workers, quiet=quiet, method=method, upsample=upsample)
     report = recognizer.anonymize(inputs, out, mode, skip_bad=skip_bad)
     if not as_json:
-        _show_bad(report["bad"])
+        print_skipped(report["bad"])
     faces = sum(item["faces"] for item in report["images"])
     emit(report, as_json, f"hid {faces} face(s) in {len(report['images'])} image(s) -> {out}")
 

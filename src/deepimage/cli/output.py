@@ -43,6 +43,23 @@ def files_table(paths: Sequence[str], *headers: str) -> tuple[Table, list[str]]:
     return table, [os.path.relpath(path, folder) for path in absolute]
 
 
+SHOWN = 10
+"""Bad files named in a summary; the report or --json lists them all."""
+
+
+def print_skipped(bad: Sequence[dict[str, Any]], shown: int | None = SHOWN) -> None:
+    """Name the files left out (``[{path, reason}]``): the first ``shown`` of them when the
+    JSON lists them all, every one (None) when nothing else does. Printed as plain text,
+    so a path with brackets is not taken for rich markup."""
+    if bad:
+        console.print(f"skipped {len(bad)} file(s):", highlight=False)
+        for item in bad[:shown]:
+            line = f"  {item['path']}: {item['reason']}"
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        if shown is not None and len(bad) > shown:
+            console.print(f"  ... and {len(bad) - shown} more (see --json)")
+
+
 def plot_lines(paths: Sequence[Any]) -> str:
     """ "plots:" and one path a line, so that long paths are not broken mid-name.
 

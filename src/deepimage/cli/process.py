@@ -30,7 +30,7 @@ from deepimage.api.batch_process import (
     parse_step,
     process_files,
 )
-from deepimage.cli.output import JSON, QUIET, console, emit
+from deepimage.cli.output import JSON, QUIET, SHOWN, console, emit
 from deepimage.process.registry import Operation, Param, list_operations
 
 app = typer.Typer(
@@ -72,7 +72,6 @@ RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "as_json": (bool, JSON),
 }
 
-_SHOWN = 10  # bad files named in the summary
 _METAVARS = {int: "INT", float: "FLOAT", str: "TEXT", tuple: "N[,N...]"}
 
 
@@ -122,7 +121,7 @@ def _summary(report: dict[str, Any]) -> str:
         lines.append(f"skipped {totals['skipped_existing']} existing outputs")
     if totals["bad"]:
         lines.append(f"skipped {totals['bad']} bad files (all listed in report.json):")
-        lines += [f"  {bad['path']}: {bad['reason']}" for bad in report["bad_files"][:_SHOWN]]
+        lines += [f"  {bad['path']}: {bad['reason']}" for bad in report["bad_files"][:SHOWN]]
     return "\n".join(lines)
 
 
