@@ -49,17 +49,21 @@ def val_images(data: Path) -> list[str]:
     return [str(data / "images" / f"{stem}.jpg") for stem in stems]
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
-    """(data folder, train report) of a short run that the time budget stops."""
-    root = tmp_path_factory.mktemp("detect")
-    data = raccoon_subset(root / "voc", train=8, val=6)
+def train_report(root: Path, val: int, *options: str) -> tuple[Path, dict]:
+    """(data folder, train report) of a small run on 8 train and ``val`` val images."""
+    data = raccoon_subset(root / "voc", train=8, val=val)
     result = run_deepimage(
-        "detect", "train", "--data", str(data), "--model", MODEL, "--epochs", "50",
-        "--time", "0.4", "--runs", str(root / "runs"), *FAST,
+        "detect", "train", "--data", str(data), "--model", MODEL, "--runs", str(root / "runs"),
+        *options, *FAST,
     )  # fmt: skip
     assert result.code == 0, result.stderr
     return data, result.json()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """(data folder, train report) of a short run that the time budget stops."""
+    return train_report(tmp_path_factory.mktemp("detect"), 6, "--epochs", "50", "--time", "0.4")
 
 
 def test_train_reports_run_checkpoint_and_map(trained: tuple[Path, dict]) -> None:
@@ -84,13 +88,7 @@ def best_logged_map50(run_dir: str) -> float:
 def test_ddp_scores_the_whole_val_set_on_every_rank(tmp_path: Path) -> None:
     """Five val images on two ranks: each rank predicts its share, the mAP is over all five,
     and it equals the single-process evaluation of the best checkpoint."""
-    data = raccoon_subset(tmp_path / "voc", train=8, val=5)
-    result = run_deepimage(
-        "detect", "train", "--data", str(data), "--model", MODEL, "--epochs", "2",
-        "--devices", "2", "--runs", str(tmp_path / "runs"), *FAST,
-    )  # fmt: skip
-    assert result.code == 0, result.stderr
-    report = result.json()
+    _, report = train_report(tmp_path, 5, "--epochs", "2", "--devices", "2")
     assert report["epochs"] == 2
     assert abs(best_logged_map50(report["run_dir"]) - report["map50"]) < 1e-6
 
