@@ -64,7 +64,7 @@ def test_malicious_checkpoint_is_refused_and_never_runs(tmp_path: Path) -> None:
     assert not marker.exists()
 
 
-@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all"])
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", b"junk\n"])
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "broken.ckpt"
     path.write_bytes(content)

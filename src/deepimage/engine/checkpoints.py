@@ -48,10 +48,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
             "data, which could run code. Use a checkpoint written by deepimage, or re-save the "
             f"weights as a plain state_dict. ({str(error).splitlines()[0]})"
         ) from None
-    except (RuntimeError, EOFError, OSError, ValueError) as error:
+    except Exception as error:  # the unpickler raises many types on arbitrary bytes
         raise ModelFileError(
-            f"{path}: not a readable model file ({error}). It may be truncated or not a "
-            "checkpoint at all; re-export it or pick another file."
+            f"{path}: not a readable model file ({type(error).__name__}: {error}). It may be "
+            "truncated or not a checkpoint at all; re-export it or pick another file."
         ) from None
     if not isinstance(checkpoint, dict):
         raise ModelFileError(f"{path}: not a deepimage checkpoint (expected a dictionary).")
