@@ -1,4 +1,6 @@
-"""Printing for every command: JSON as the last stdout line, people's output on stderr.
+"""Printing for every command (docs/architecture.md, "Conventions"): results on stdout (a
+table or summary, or with ``--json`` one JSON object as the last line), progress and
+messages on stderr.
 
 Example:
     >>> emit({"top1": 0.9}, as_json=True)
@@ -18,6 +20,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 console = Console(stderr=True)
+"""Progress, messages, warnings and skipped-file notes."""
+results = Console(soft_wrap=True)
+"""Results for people: tables and summaries (stdout, so they can be piped and grepped)."""
 
 JSON = typer.Option(False, "--json", help="Print one JSON object as the last stdout line.")
 QUIET = typer.Option(False, "--quiet", "-q", help="No progress bar.")
@@ -72,12 +77,17 @@ def plot_lines(paths: Sequence[Any]) -> str:
     return "\n".join(["plots:", *(f"  {path}" for path in paths)])
 
 
-def emit(result: Any, as_json: bool, summary: str | None = None) -> None:
-    """Print ``result`` as one JSON line on stdout, or ``summary`` for people on stderr."""
+def emit(document: dict[str, Any], as_json: bool, *shown: Any) -> None:
+    """Print ``document`` as one JSON line on stdout, or what is ``shown`` to people (tables,
+    summary strings with rich markup) on stdout. Every command ends with this call."""
+    if not isinstance(document, dict):
+        raise TypeError("a command's JSON document is an object")  # the convention, for us
     if as_json:
-        print(json.dumps(result, default=str))
-    elif summary:
-        console.print(summary)
+        print(json.dumps(document, default=str), flush=True)
+        return
+    for item in shown:
+        if item is not None and item != "":
+            results.print(item)
 
 
 def print_models(

@@ -51,3 +51,14 @@ def find_images(
         if files:
             return _glob_root(str(item)), files
     raise DeepImageError(f"{item}: no such file or folder, and no file matches it as a pattern")
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """How every JSON output spells a path: absolute, symlinks kept as the user named them.
+
+    Example:
+        >>> import os
+        >>> shown_path("a/b.png") == os.path.join(os.getcwd(), "a", "b.png")
+        True
+    """
+    return os.path.abspath(path)
