@@ -44,7 +44,7 @@ def test_fashion_mnist_inspection(
 ) -> None:
     monkeypatch.setenv("DEEPIMAGE_DATA", str(require_data("fashion-mnist").parent))
     report = inspect_data("fashion-mnist")
-    assert report["bad_files"] == [] and report["warnings"] == []
+    assert report["skipped"] == [] and report["warnings"] == []  # skipped: was bad_files
     assert report["splits"]["test"]["per_class"]["Ankle boot"] == 1000
 
 

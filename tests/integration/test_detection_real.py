@@ -70,5 +70,5 @@ def test_raccoon_inspect_report(require_data: RequireData) -> None:
         "val": 40,
     }
     assert sum(s["per_class"]["raccoon"]["boxes"] for s in report["splits"].values()) == 217
-    assert report["issue_counts"] == {} and report["broken_files"] == []
+    assert report["issue_counts"] == {} and report["skipped"] == []
     assert report["box_size"]["width"]["min"] > 0

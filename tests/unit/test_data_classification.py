@@ -22,6 +22,7 @@ from deepimage.data import (
     write_idx,
 )
 from deepimage.data import classification as classification_module
+from deepimage.data import names as names_module
 from deepimage.data.classification import FASHION_MNIST_CLASSES, IDX_FILES
 from deepimage.errors import BadImageError, DataNotFoundError, DeepImageError
 
@@ -75,7 +76,7 @@ def test_class_folder_gets_seeded_stratified_split(tmp_path: Path) -> None:
     assert data.name == "pets" and data.classes == ["cat", "dog"]
     assert split_sizes(data) == {"train": 24, "val": 3, "test": 3}
     assert np.bincount(data.splits["val"].labels).tolist() == [2, 1]
-    assert (data.channels, data.image_size, data.bad_files) == (1, (4, 6), [])
+    assert (data.channels, data.image_size, data.skipped) == (1, (4, 6), [])
     train = data.splits["train"]
     assert train.labels.dtype == np.int64 and train.images is None
     assert all(
@@ -131,11 +132,11 @@ def test_bad_files_raise_the_first_or_are_skipped(tmp_path: Path, workers: int) 
     assert caught.value.path == str(tmp_path / "a" / "zz_empty.png")
     data = load_classification_data(tmp_path, skip_bad=True, workers=workers)
     assert sum(split_sizes(data).values()) == 8
-    assert [bad["path"] for bad in data.bad_files] == [
+    assert [bad["path"] for bad in data.skipped] == [
         str(tmp_path / "a" / "zz_empty.png"),
         str(tmp_path / "b" / "00_text.jpg"),
     ]
-    assert "zero-byte" in data.bad_files[0]["reason"]
+    assert "zero-byte" in data.skipped[0]["reason"]
 
 
 def test_folder_problems(tmp_path: Path) -> None:
@@ -199,7 +200,7 @@ def test_csv_bad_images_follow_skip_bad(tmp_path: Path) -> None:
     with pytest.raises(BadImageError, match=r"b\.png"):
         load_classification_data(csv_path)
     data = load_classification_data(csv_path, skip_bad=True, val_fraction=0)
-    assert split_sizes(data) == {"train": 1} and len(data.bad_files) == 1
+    assert split_sizes(data) == {"train": 1} and len(data.skipped) == 1
 
 
 # --- built-in data sets -----------------------------------------------------------------
@@ -243,7 +244,7 @@ def no_data_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point DEEPIMAGE_DATA, the cache (HOME) and the system folder into empty tmp folders."""
     monkeypatch.setenv("DEEPIMAGE_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(classification_module, "_SYSTEM_DATA_DIR", tmp_path / "system")
+    monkeypatch.setattr(names_module, "SYSTEM_DATA_DIR", tmp_path / "system")
     return tmp_path
 
 
@@ -370,7 +371,7 @@ def test_inspect_folder_report(tmp_path: Path) -> None:
     assert train["width"] == {"min": 6, "max": 10, "mean": 6.4}
     assert train["height"] == {"min": 4, "max": 4, "mean": 4.0}
     assert train["modes"] == {"L": 10} and train["channels"] == {"1": 10}
-    assert report["bad_files"][0]["path"].endswith("broken.png")
+    assert report["skipped"][0]["path"].endswith("broken.png")  # skipped: was bad_files
     assert report["duplicates"] == [
         [str(tmp_path / "train" / "a" / "00.png"), str(tmp_path / "val" / "b" / "copy.png")]
     ]

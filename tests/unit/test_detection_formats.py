@@ -12,8 +12,7 @@ import typer
 from PIL import Image
 from typer.testing import CliRunner
 
-from deepimage.cli import data as data_cli
-from deepimage.cli import detect
+from deepimage.cli.main import app
 from deepimage.data.detection import (
     DetectionData,
     DetectionItem,
@@ -346,17 +345,13 @@ def test_inspect_names_each_broken_file(tmp_path: Path) -> None:
         "clipped_box": 1,
         "zero_area_box": 1,
     }
-    assert [Path(p).name for p in report["broken_files"]] == ["img0.xml", "img2.png"]
+    assert [Path(row["path"]).name for row in report["skipped"]] == ["img0.xml", "img2.png"]
     assert sum(s["images"] for s in report["splits"].values()) == 3
     assert report["box_size"]["width"]["min"] == 7
 
 
 def cli() -> typer.Typer:
-    root = typer.Typer()
-    root.add_typer(detect.app, name="detect")
-    root.add_typer(data_cli.app, name="data")
-    root.callback()(lambda: None)
-    return root
+    return app
 
 
 def test_data_inspect_command_reports_detection_data(tmp_path: Path) -> None:

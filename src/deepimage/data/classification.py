@@ -29,6 +29,7 @@ from typing import IO, NamedTuple
 import numpy as np
 
 from deepimage.data.idx import read_idx
+from deepimage.data.names import cache_dir, data_search_dirs
 from deepimage.errors import BadImageError, DataNotFoundError, DeepImageError
 from deepimage.io.files import atomic_write
 from deepimage.io.images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, ImageInfo, probe_image
@@ -87,7 +88,6 @@ _IDX_SOURCES = {
 BUILTIN_DATASETS = ("digits", *sorted(_IDX_SOURCES))
 DEFAULT_VAL_FRACTION = 0.1
 DIGITS_VAL_FRACTION = 0.15  # scikit-learn's digits have no official split: 70/15/15
-_SYSTEM_DATA_DIR = Path("/usr/share/datasets")
 
 
 @dataclass
@@ -112,7 +112,7 @@ class ClassificationData:
 
     ``splits`` keys are among "train", "val", "test" (empty splits are left out);
     ``channels`` is 1 when every image is grey, else 3; ``image_size`` is (H, W) when
-    all images share one size, else None; ``bad_files`` lists the files skipped with
+    all images share one size, else None; ``skipped`` lists the files left out with
     ``skip_bad`` as ``{"path": ..., "reason": ...}``; ``source`` says where the data
     was found.
     """
@@ -122,7 +122,7 @@ class ClassificationData:
     splits: dict[str, Split]
     channels: int
     image_size: tuple[int, int] | None
-    bad_files: list[dict[str, str]]
+    skipped: list[dict[str, str]]
     source: str
 
 
@@ -150,7 +150,7 @@ def load_classification_data(
     """Load a classification data set from a built-in name, an image folder or a CSV file.
 
     - Built-in names (:data:`BUILTIN_DATASETS`): "fashion-mnist" and "mnist" (IDX files
-      looked for in :func:`data_search_dirs`; downloaded into the cache only with
+      looked for in :func:`~deepimage.data.names.data_search_dirs`; downloaded into the cache only with
       ``download=True``; "val" is a seeded, stratified ``val_fraction`` of the train
       files, "test" the t10k files) and "digits" (scikit-learn's 8x8 digits, a seeded
       stratified split: ``val_fraction`` val, as much test; 70/15/15 by default). Built-in names win over folders of the same name:
@@ -166,7 +166,7 @@ def load_classification_data(
 
     Every image file is decoded once (``workers`` threads; 0 picks a number, 1 is serial).
     The first bad file in path order raises :class:`~deepimage.errors.BadImageError`
-    unless ``skip_bad``, which leaves bad files out and lists them in ``bad_files``.
+    unless ``skip_bad``, which leaves bad files out and lists them in ``skipped``.
 
     Raises:
         DataNotFoundError: nothing usable at ``spec``; the message says what to do.
@@ -199,18 +199,6 @@ def load_classification_data(
     )
 
 
-def data_search_dirs(name: str) -> list[Path]:
-    """Folders searched for the files of built-in data set ``name``, in order.
-
-    Example:
-        >>> [str(path) for path in data_search_dirs("mnist")][-1]
-        '/usr/share/datasets/mnist'
-    """
-    env = os.environ.get("DEEPIMAGE_DATA")
-    first = [Path(env).expanduser() / name] if env else []
-    return [*first, _cache_dir(name), _SYSTEM_DATA_DIR / name]
-
-
 def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) -> list[np.ndarray]:
     """Split indices ``0..N-1`` class by class into ``[rest, part_1, part_2, ...]``.
 
@@ -233,10 +221,6 @@ def stratified_split(labels: np.ndarray, fractions: Sequence[float], seed: int) 
             start += count
         parts[0].append(members[start:])
     return [np.sort(np.concatenate([np.empty(0, np.intp), *part])) for part in parts]
-
-
-def _cache_dir(name: str) -> Path:
-    return Path.home() / ".cache" / "deepimage" / name
 
 
 # --- built-in data sets -------------------------------------------------------------
@@ -321,7 +305,7 @@ def _idx_files_in(folder: Path) -> list[Path] | None:
 def _download_idx_files(name: str, download: bool) -> list[Path]:
     if not download:
         raise DataNotFoundError(_missing_message(name))
-    source, folder = _IDX_SOURCES[name], _cache_dir(name)
+    source, folder = _IDX_SOURCES[name], cache_dir(name)
     for stem, md5 in zip(IDX_FILES, source.md5s, strict=True):
         target = folder / f"{stem}.gz"
         if not target.is_file():
@@ -363,7 +347,7 @@ def _missing_message(name: str) -> str:
         f"{name}: data files not found. Expected {expected} in one of{env_note}:\n{looked}\n"
         f"Get them by one of:\n"
         f"  - putting them in <dir>/{name}/ and setting DEEPIMAGE_DATA=<dir>, or in "
-        f"{_cache_dir(name)}/{apt}\n"
+        f"{cache_dir(name)}/{apt}\n"
         f"  - passing --download (download=True) to fetch them from {_IDX_SOURCES[name].base_url}"
     )
 
@@ -453,7 +437,7 @@ def _from_files(
     val_fraction: float,
 ) -> ClassificationData:
     """Probe every file, drop (or raise on) bad ones, split, and build the data set."""
-    infos, bad_files = _probe_files([s.path for pool in pools.values() for s in pool], scan)
+    infos, skipped = _probe_files([s.path for pool in pools.values() for s in pool], scan)
     good = {split: [s for s in pool if s.path in infos] for split, pool in pools.items()}
     if not any(good.values()):
         raise DataNotFoundError(
@@ -476,7 +460,7 @@ def _from_files(
         splits=splits,
         channels=1 if all(info.channels == 1 for info in all_infos) else 3,
         image_size=sizes.pop() if len(sizes) == 1 else None,
-        bad_files=bad_files,
+        skipped=skipped,
         source=source,
     )
 

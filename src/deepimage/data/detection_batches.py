@@ -30,7 +30,7 @@ from deepimage.io import read_image
 from deepimage.process import pad, resize
 from deepimage.transforms.compose import Compose
 from deepimage.transforms.geometric import Letterbox
-from deepimage.transforms.presets import build_pipeline
+from deepimage.transforms.pipeline import build_pipeline
 from deepimage.transforms.sample import Sample
 
 MIN_SIDE = 2.0
@@ -104,7 +104,7 @@ class DetectionBatches(Dataset):
         self.items, self.size, self.seed = list(items), size, seed
         self.pipeline: Compose | None = None
         if augment and augment != "none":
-            steps = build_pipeline(augment).steps
+            steps = build_pipeline(augment, task="detect").steps
             self.pipeline = Compose([*steps, Letterbox(size, fill=PAD_VALUE)])
         self._cache: dict[int, tuple[np.ndarray, tuple[float, float]]] = {}
         self._cached_bytes = 0

@@ -22,6 +22,7 @@ import numpy as np
 from deepimage.data.classification import ClassificationData, Split, load_classification_data
 from deepimage.data.detection import detection_format, inspect_detection
 from deepimage.io.images import DEFAULT_MAX_PIXELS
+from deepimage.io.paths import shown_path
 
 IMBALANCE_RATIO = 1.5
 """A split whose largest class has more than this times the images of its smallest is flagged."""
@@ -37,16 +38,17 @@ def inspect_data(
     Detection data (see :func:`~deepimage.data.detection.detection_format`) gets the
     report of :func:`~deepimage.data.detection.inspect_detection` instead.
 
-    Bad images never raise here: they are skipped and listed under "bad_files". The
-    report has, per split, the images per class and width/height statistics, pixel
-    modes and channel counts; "duplicates" lists groups of identical images (files by
-    SHA-1 of their bytes, in-memory images as "split:index"); "warnings" flags class
-    imbalance (largest/smallest class above :data:`IMBALANCE_RATIO`), classes missing
-    from a split, duplicates across splits and bad files.
+    Bad images never raise here: they are left out and listed under "skipped" as
+    ``{path, reason}``. The report has, per split, the images per class and width/height
+    statistics, pixel modes and channel counts; "duplicates" lists groups of identical
+    images (files by SHA-1 of their bytes, as absolute paths; in-memory images as
+    "split:index"); "warnings" flags class imbalance (largest/smallest class above
+    :data:`IMBALANCE_RATIO`), classes missing from a split, duplicates across splits and
+    skipped files.
 
     Example:
         >>> report = inspect_data("digits")
-        >>> report["name"], report["channels"], report["image_size"], report["bad_files"]
+        >>> report["name"], report["channels"], report["image_size"], report["skipped"]
         ('digits', 1, [8, 8], [])
         >>> report["splits"]["test"]["per_class"]["0"], report["warnings"]
         (27, [])
@@ -56,6 +58,7 @@ def inspect_data(
     data = load_classification_data(spec, skip_bad=True, max_pixels=max_pixels, workers=workers)
     splits = {name: _split_report(split, data.classes) for name, split in data.splits.items()}
     groups = _duplicate_groups(data)
+    skipped = [{"path": shown_path(bad["path"]), "reason": bad["reason"]} for bad in data.skipped]
     return {
         "name": data.name,
         "source": data.source,
@@ -63,9 +66,9 @@ def inspect_data(
         "channels": data.channels,
         "image_size": list(data.image_size) if data.image_size else None,
         "splits": splits,
-        "bad_files": data.bad_files,
+        "skipped": skipped,
         "duplicates": [[key for _, key in group] for group in groups],
-        "warnings": _warnings(splits, groups, data.bad_files),
+        "warnings": _warnings(splits, groups, skipped),
     }
 
 
@@ -110,7 +113,10 @@ def _duplicate_groups(data: ClassificationData) -> list[list[tuple[str, str]]]:
 def _digests(name: str, split: Split) -> Iterator[tuple[str, str]]:
     if split.paths is not None:
         for path in split.paths:
-            yield str(path), hashlib.sha1(path.read_bytes(), usedforsecurity=False).hexdigest()
+            yield (
+                shown_path(path),
+                hashlib.sha1(path.read_bytes(), usedforsecurity=False).hexdigest(),
+            )
     else:
         for index, image in enumerate(split.images):
             yield (
@@ -122,7 +128,7 @@ def _digests(name: str, split: Split) -> Iterator[tuple[str, str]]:
 def _warnings(
     splits: dict[str, dict[str, Any]],
     groups: list[list[tuple[str, str]]],
-    bad_files: list[dict[str, str]],
+    skipped: list[dict[str, str]],
 ) -> list[str]:
     warnings = [message for name, report in splits.items() for message in _balance(name, report)]
     crossing = sum(len({split for split, _ in group}) > 1 for group in groups)
@@ -131,8 +137,8 @@ def _warnings(
             f"{crossing} group(s) of identical images span more than one split: "
             "evaluation scores will be optimistic"
         )
-    if bad_files:
-        warnings.append(f"{len(bad_files)} bad file(s) skipped (see bad_files)")
+    if skipped:
+        warnings.append(f"{len(skipped)} bad file(s) skipped (see skipped)")
     return warnings
 
 

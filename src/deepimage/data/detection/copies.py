@@ -1,0 +1,56 @@
+"""The output folder of a detection writer and the copies of its images.
+
+Example:
+    >>> import tempfile, pathlib, numpy as np
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> items = [DetectionItem(root / name, 8, 8, np.zeros((0, 4)), np.zeros(0))
+    ...          for name in ("a/x.png", "b/x.jpg", "b/y.png")]
+    >>> data = DetectionData("toy", [], {"train": items[:2], "val": items[2:]}, [], "", "voc")
+    >>> out, names = new_output(data, root / "out")
+    >>> list(names.values())
+    ['x.png', 'x-1.jpg', 'y.png']
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from deepimage.data.detection.items import DetectionData, DetectionItem
+from deepimage.errors import DeepImageError
+from deepimage.io.files import atomic_write
+from deepimage.io.outputs import output_paths
+
+
+def new_output(
+    data: DetectionData, out_dir: str | os.PathLike[str]
+) -> tuple[Path, dict[Path, str]]:
+    """A new or empty output folder, and for every image of ``data`` a file name of its own.
+
+    Names are the images' own, numbered (``x-1.jpg``) when another image has the same stem:
+    annotation and label files are named by stem.
+    """
+    out = Path(out_dir)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise DeepImageError(
+            f"{out}: already exists and is not empty; choose a new output folder "
+            "(nothing is overwritten)"
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    images = [item.image for items in data.splits.values() for item in items]
+    plan = output_paths(((image.parent, image) for image in images), out, unique_stems=True)
+    return out, {image: path.name for image, path in plan.items()}
+
+
+def place_images(items: list[DetectionItem], folder: Path, names: dict[Path, str]) -> None:
+    """Copy each image into ``folder``. Not hard links: an output edited in place would
+    change the input through a shared inode."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for item in items:
+        with open(item.image, "rb") as source:
+            atomic_write(
+                folder / names[item.image],
+                lambda out, source=source: shutil.copyfileobj(source, out),
+                durable=False,
+            )
