@@ -1,7 +1,8 @@
-"""Augmentation: batch presets for classification, box/mask-aware pipelines for other tasks.
+"""Augmentation: one registry of presets (``deepimage augment list``): batch presets for
+classification, box/mask-aware pipelines for the other tasks.
 
-Every transform takes and returns a :class:`Sample` (uint8 RGB image, boxes ``xyxy``,
-labels, mask, keypoints) with an explicit ``np.random.Generator``.
+Every pipeline transform takes and returns a :class:`Sample` (uint8 RGB image, boxes
+``xyxy``, labels, mask, keypoints) with an explicit ``np.random.Generator``.
 
 Example:
     >>> import numpy as np
@@ -27,14 +28,23 @@ from deepimage.transforms.geometric import (
 )
 from deepimage.transforms.mosaic import Mosaic
 from deepimage.transforms.photometric import ColorJitter, GaussianBlur, GaussianNoise, RandomErasing
-from deepimage.transforms.presets import PRESETS, TRANSFORMS, build_pipeline, load_pipeline
+from deepimage.transforms.pipeline import build_pipeline, load_pipeline, preset_name
+from deepimage.transforms.registry import (
+    AUGMENTATIONS,
+    STEPS,
+    Augmentation,
+    augmentation,
+    augmentation_default,
+    augmentation_names,
+)
 from deepimage.transforms.sample import Sample
 from deepimage.transforms.warp import Warp
 
 __all__ = [
-    "PRESETS",
-    "TRANSFORMS",
+    "AUGMENTATIONS",
+    "STEPS",
     "Affine",
+    "Augmentation",
     "ColorJitter",
     "Compose",
     "GaussianBlur",
@@ -53,6 +63,10 @@ __all__ = [
     "Translate",
     "VerticalFlip",
     "Warp",
+    "augmentation",
+    "augmentation_default",
+    "augmentation_names",
     "build_pipeline",
     "load_pipeline",
+    "preset_name",
 ]

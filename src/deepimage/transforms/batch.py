@@ -7,7 +7,7 @@ Example:
     >>> import torch
     >>> x = torch.rand(8, 1, 28, 28)
     >>> g = torch.Generator().manual_seed(0)
-    >>> augment_batch(x, "light", g).shape
+    >>> augment_batch(x, "classify-strong", g).shape
     torch.Size([8, 1, 28, 28])
     >>> torch.equal(augment_batch(x, "none", g), x)
     True
@@ -16,44 +16,19 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from deepimage.errors import DeepImageError
-
-
-@dataclass(frozen=True)
-class Preset:
-    """Ranges of the random transforms; zero turns a transform off."""
-
-    shift: float = 0.0  # fraction of the side
-    scale: float = 0.0  # +/- relative zoom
-    degrees: float = 0.0
-    hflip: bool = False
-    erase: float = 0.0  # probability of erasing one rectangle
-
-
-PRESETS = {
-    "none": Preset(),
-    "light": Preset(shift=0.1),
-    "strong": Preset(shift=0.1, scale=0.1, degrees=10.0, hflip=True, erase=0.5),
-}
-
-
-def preset(name: str) -> Preset:
-    """The preset called ``name``; a clear error lists the choices."""
-    if name not in PRESETS:
-        raise DeepImageError(f"unknown augmentation {name!r}: choose one of {', '.join(PRESETS)}.")
-    return PRESETS[name]
+from deepimage.transforms.registry import BatchRanges, augmentation
 
 
 def _uniform(n: int, bound: float, g: torch.Generator) -> torch.Tensor:
     return (torch.rand(n, generator=g) * 2 - 1) * bound
 
 
-def _affine(x: torch.Tensor, p: Preset, g: torch.Generator) -> torch.Tensor:
+def _affine(x: torch.Tensor, p: BatchRanges, g: torch.Generator) -> torch.Tensor:
     n = x.shape[0]
     angle = _uniform(n, math.radians(p.degrees), g)
     zoom = 1 + _uniform(n, p.scale, g)
@@ -90,9 +65,25 @@ def _erase(x: torch.Tensor, probability: float, g: torch.Generator) -> torch.Ten
 
 
 def augment_batch(x: torch.Tensor, name: str, generator: torch.Generator) -> torch.Tensor:
-    """Randomly transform an N x C x H x W float batch with preset ``name``."""
-    p = preset(name)
-    if p == PRESETS["none"]:
+    """Randomly transform an N x C x H x W float batch with the classification preset ``name``
+    (``none``, ``classify-light``, ``classify-strong``)."""
+    ranges = augmentation(name, "classify").batch
+    if ranges is None:
         return x
-    x = _affine(x, p, generator)
-    return _erase(x, p.erase, generator) if p.erase else x
+    x = _affine(x, ranges, generator)
+    return _erase(x, ranges.erase, generator) if ranges.erase else x
+
+
+def augment_images(images: np.ndarray, name: str, generator: torch.Generator) -> np.ndarray:
+    """:func:`augment_batch` on N x H x W [x C] uint8 images, as training feeds them (floats
+    in [0, 1], channels last in memory), back to uint8 in the same shape.
+
+    Example:
+        >>> images = np.zeros((2, 8, 8), np.uint8)
+        >>> augment_images(images, "classify-light", torch.Generator()).shape
+        (2, 8, 8)
+    """
+    chw = torch.from_numpy(np.ascontiguousarray(images.reshape(*images.shape[:3], -1)))
+    x = chw.permute(0, 3, 1, 2).float().div_(255).contiguous(memory_format=torch.channels_last)
+    out = augment_batch(x, name, generator).mul(255).round_().clamp_(0, 255).to(torch.uint8)
+    return out.permute(0, 2, 3, 1).numpy().reshape(images.shape)
