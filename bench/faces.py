@@ -75,7 +75,7 @@ def main() -> None:
         print(f"{args.count} JPEGs ({size / 1e6:.1f} MB, long side {SIDES} px) in {folder}")
 
         def ours(workers: int) -> list[list[list[float]]]:
-            rows = FaceRecognizer(workers=workers).detect([folder], embed=True)
+            rows = FaceRecognizer(workers=workers).detect([folder], embed=True)["results"]
             return [[face["embedding"] for face in row["faces"]] for row in rows]
 
         runs = [

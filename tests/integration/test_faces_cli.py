@@ -93,14 +93,14 @@ def knn_gallery(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert [p["name"] for p in report["enrolled"]] == [
         "alex_lacamoire", "biden", "kit_harington", "obama", "rose_leslie",
     ]  # fmt: skip
-    assert report["bad"] == [] and report["images"] == 9
+    assert report["skipped"] == [] and report["images"] == 9
     return gallery
 
 
 @pytest.fixture(scope="module")
 def test_embeddings() -> list[tuple[str, list[float]]]:
     """(path, embedding) of every face in the knn test photos."""
-    rows = FaceRecognizer(workers=2).detect([knn_examples() / "test"], embed=True)
+    rows = FaceRecognizer(workers=2).detect([knn_examples() / "test"], embed=True)["results"]
     return [(row["path"], face["embedding"]) for row in rows for face in row["faces"]]
 
 
@@ -111,7 +111,10 @@ def test_identify_names_every_known_face_and_the_stranger_unknown(
     result = run_deepimage("face", "identify", str(knn_examples() / "test"), "--gallery",
                            str(knn_gallery), "-o", str(out), "--json")  # fmt: skip
     assert result.code == 0, result.stderr
-    rows = result.json()
+    # one object since the output conventions: results (was the whole output), skipped, out_dir
+    report = result.json()
+    assert report["skipped"] == [] and report["out_dir"] == str(out)
+    rows = report["results"]
     assert names_by_file(rows) == EXPECTED
     for row in rows:
         assert set(row) == {"path", "box", "name", "distance"} and len(row["box"]) == 4
@@ -125,8 +128,9 @@ def test_identify_options_cosine_knn_and_faiss(knn_gallery: Path) -> None:
                            str(knn_gallery), "--metric", "cosine", "--knn", "3", "--index",
                            "faiss", "--workers", "2", "--quiet", "--json")  # fmt: skip
     assert result.code == 0, result.stderr
-    assert names_by_file(result.json()) == EXPECTED
-    assert all((row["distance"] > 0.09) == (row["name"] == "unknown") for row in result.json())
+    rows = result.json()["results"]
+    assert names_by_file(rows) == EXPECTED
+    assert all((row["distance"] > 0.09) == (row["name"] == "unknown") for row in rows)
 
 
 @pytest.mark.parametrize(
@@ -165,20 +169,32 @@ def test_a_person_who_is_not_enrolled_is_unknown(
 
 def test_detect_embed_and_landmarks_json_shapes(tmp_path: Path) -> None:
     images = [str(small("obama")), str(small("kit+rose"))]
-    detected = invoke("detect", *images, "--json", "-o", str(tmp_path / "boxes"))
-    embedded = invoke("embed", *images, "--json", "--workers", "2")
-    marked = invoke("landmarks", *images, "--points", "5", "--json")
-    for result in (detected, embedded, marked):
+    commands = {
+        "detect": ["detect", *images, "--json", "-o", str(tmp_path / "boxes")],
+        "embed": ["embed", *images, "--json", "--workers", "2"],
+        "landmarks": ["landmarks", *images, "--points", "5", "--json"],
+    }
+    reports = {}
+    for name, args in commands.items():
+        result = invoke(*args)
         assert result.code == 0, result.stderr
-        assert [item["path"] for item in result.json()] == images
-        assert [len(item["faces"]) for item in result.json()] == [1, 2]
-    for face in detected.json()[1]["faces"]:
-        assert set(face) == {"box", "score"} and all(isinstance(v, int) for v in face["box"])
-    assert [f["box"] for f in embedded.json()[1]["faces"]] == [
-        f["box"] for f in detected.json()[1]["faces"]
-    ]
-    assert all(len(f["embedding"]) == 128 for item in embedded.json() for f in item["faces"])
-    assert all(np.shape(f["landmarks"]) == (5, 2) for item in marked.json() for f in item["faces"])
+        reports[name] = result.json()
+    # adapted to the output conventions: {results, skipped, out_dir} (was the bare list of
+    # results) and float pixel-edge boxes (were dlib's inclusive integer rectangles)
+    for report in reports.values():
+        assert [item["path"] for item in report["results"]] == images
+        assert [len(item["faces"]) for item in report["results"]] == [1, 2]
+        assert report["skipped"] == []
+    assert reports["detect"]["out_dir"] == str(tmp_path / "boxes")
+    assert reports["embed"]["out_dir"] is None
+    detected, embedded, marked = (reports[name]["results"] for name in commands)
+    for face in detected[1]["faces"]:
+        assert set(face) == {"box", "score"} and all(isinstance(v, float) for v in face["box"])
+        x1, y1, x2, y2 = face["box"]
+        assert 0 <= x1 < x2 <= 501 and 0 <= y1 < y2 <= 700  # kit_with_rose is 501 x 700
+    assert [f["box"] for f in embedded[1]["faces"]] == [f["box"] for f in detected[1]["faces"]]
+    assert all(len(f["embedding"]) == 128 for item in embedded for f in item["faces"])
+    assert all(np.shape(f["landmarks"]) == (5, 2) for item in marked for f in item["faces"])
     assert (tmp_path / "boxes" / "obama_small.jpg").is_file()
 
 
@@ -196,30 +212,31 @@ def test_workers_give_the_same_answers_as_one_process() -> None:
     images = [small(name) for name in ("obama", "kit", "alex", "kit+rose", "obama-240p")]
     one = FaceRecognizer(workers=1).detect(images, embed=True)
     two = FaceRecognizer(workers=2).detect(images, embed=True)
-    assert one == two and [Path(item["path"]) for item in two] == images
+    assert one == two and [Path(item["path"]) for item in two["results"]] == images
 
 
 def test_verify_one_to_one() -> None:
     same = invoke("verify", str(small("obama")), str(small("obama-240p")), "--json")
     other = invoke("verify", str(small("obama")), str(small("kit")), "--metric", "cosine")
     assert same.code == 0 and same.json()["same"] is True and same.json()["distance"] < 0.6
-    assert other.code == 0 and "different people: cosine distance" in other.stderr
+    assert other.code == 0 and "different people: cosine distance" in other.stdout  # a result
 
 
 def test_anonymize_changes_only_faces(tmp_path: Path) -> None:
     source = data_dir("faces-fr") / "examples" / "alex-lacamoire.png"
-    boxes = invoke("detect", str(source), "--json").json()[0]["faces"]
+    boxes = invoke("detect", str(source), "--json").json()["results"][0]["faces"]
     result = invoke("anonymize", str(source), "-o", str(tmp_path), "--mode",
                            "pixelate", "--json")  # fmt: skip
     assert result.code == 0, result.stderr
-    assert result.json()["images"][0]["faces"] == len(boxes) == 1
+    assert result.json()["results"][0]["faces"] == len(boxes) == 1  # was under "images"
+    assert result.json()["out_dir"] == str(tmp_path) and result.json()["skipped"] == []
     before, after = read_image(source), read_image(tmp_path / source.name)
     changed = (before != after).any(axis=2)
-    x1, y1, x2, y2 = boxes[0]["box"]
-    pad_x, pad_y = round((x2 - x1 + 1) * 0.2), round((y2 - y1 + 1) * 0.2)
+    x1, y1, x2, y2 = (int(v) for v in boxes[0]["box"])  # pixel edges: HOG's are whole pixels
+    pad_x, pad_y = round((x2 - x1) * 0.2), round((y2 - y1) * 0.2)
     inside = np.zeros(changed.shape, bool)
-    inside[max(y1 - pad_y, 0) : y2 + 1 + pad_y, max(x1 - pad_x, 0) : x2 + 1 + pad_x] = True
-    assert changed[y1 : y2 + 1, x1 : x2 + 1].mean() > 0.5 and not changed[~inside].any()
+    inside[max(y1 - pad_y, 0) : y2 + pad_y, max(x1 - pad_x, 0) : x2 + pad_x] = True
+    assert changed[y1:y2, x1:x2].mean() > 0.5 and not changed[~inside].any()
 
 
 def test_enroll_skips_and_lists_bad_files(tmp_path: Path) -> None:
@@ -238,7 +255,7 @@ def test_enroll_skips_and_lists_bad_files(tmp_path: Path) -> None:
     assert result.code == 0, result.stderr
     report = result.json()
     assert [(p["name"], p["images"]) for p in report["enrolled"]] == [("kit", 1), ("obama", 1)]
-    reasons = {Path(item["path"]).name: item["reason"] for item in report["bad"]}
+    reasons = {Path(item["path"]).name: item["reason"] for item in report["skipped"]}
     assert sorted(reasons) == sorted(
         [p.name for p in bad] + ["blank.png", "loose.png", "kit_with_rose.jpg"]
     )
@@ -261,7 +278,7 @@ def test_names_are_stored_verbatim_and_the_gallery_commands(tmp_path: Path) -> N
     for name, image in [(INJECTION, small("obama")), (TRAVERSAL, small("kit"))]:
         result = invoke("enroll", "--name", name, str(image), "-g", gallery)
         assert result.code == 0, result.stderr
-    listed = invoke("list", "-g", gallery, "--json").json()
+    listed = invoke("list", "-g", gallery, "--json").json()["items"]  # was a bare list
     assert [(p["name"], p["embeddings"], p["models"]) for p in listed] == [
         (TRAVERSAL, 1, ["dlib-resnet-v1"]),
         (INJECTION, 1, ["dlib-resnet-v1"]),
@@ -275,7 +292,7 @@ def test_names_are_stored_verbatim_and_the_gallery_commands(tmp_path: Path) -> N
     assert removed.code == 2 and "nobody called 'nobody' is enrolled" in removed.stderr
     found = invoke("identify", str(small("obama-240p")), str(small("kit")),
                           "-g", copy, "--json")  # fmt: skip
-    assert [row["name"] for row in found.json()] == ["bobby", TRAVERSAL]  # removal rolled back
+    assert [row["name"] for row in found.json()["results"]] == ["bobby", TRAVERSAL]  # rolled back
     removed = invoke("remove", "bobby", "-g", copy, "--json")
     assert removed.json() == {"removed": [{"name": "bobby", "embeddings": 1}]}
     database = sqlite3.connect(gallery)
@@ -292,7 +309,8 @@ def test_calibrate_on_yale_names(tmp_path: Path) -> None:
     assert result.code == 0, result.stderr
     report = result.json()
     assert (report["images"], report["people"], report["embeddings"]) == (43, 4, 42)
-    assert [Path(item["path"]).name for item in report["bad"]] == ["subject01.rightlight"]
+    assert [Path(item["path"]).name for item in report["skipped"]] == ["subject01.rightlight"]
+    assert report["out_dir"] == str(tmp_path / "out")
     assert report["accuracy"] >= 0.95 and report["auc"] >= 0.98
     assert 0.3 < report["threshold"] < 0.7
     assert (tmp_path / "out" / "roc.png").stat().st_size > 5000

@@ -43,7 +43,7 @@ def test_denoise_real_photographs_with_two_workers(faces: list[Path], tmp_path: 
         [small], tmp_path / "out", [parse_step("denoise")], workers=2, quiet=True
     )
     assert report["totals"]["processed"] == len(faces)
-    for row in report["images"]:
+    for row in report["results"]:
         image = read_image(row["path"])
         out = read_image(row["output"])
         assert out.shape == image.shape
@@ -71,16 +71,16 @@ def test_blur_microscopy_pngs_exactly(membrane: list[Path], tmp_path: Path) -> N
 def test_compress_real_photographs(faces: list[Path], tmp_path: Path, quality: int) -> None:
     step = parse_step("compress", {"format": "jpeg", "quality": quality})
     report = process_files(faces, tmp_path / "out", [step], quiet=True)
-    for row in report["images"]:
+    for row in report["results"]:
         assert row["bytes_out"] == Path(row["output"]).stat().st_size
         assert row["psnr"] > (28 if quality == 50 else 33)
         assert 0.7 < row["ssim"] <= 1.0
-    total_in = sum(row["bytes_in"] for row in report["images"])
-    total_out = sum(row["bytes_out"] for row in report["images"])
+    total_in = sum(row["bytes_in"] for row in report["results"])
+    total_out = sum(row["bytes_out"] for row in report["results"])
     assert total_out < total_in if quality == 50 else total_out > 0
 
 
 def test_compress_microscopy_to_a_target_size(membrane: list[Path], tmp_path: Path) -> None:
     step = parse_step("compress", {"format": "webp", "target_bytes": 40_000})
     report = process_files(membrane, tmp_path / "out", [step], quiet=True)
-    assert all(row["bytes_out"] <= 40_000 and row["psnr"] > 25 for row in report["images"])
+    assert all(row["bytes_out"] <= 40_000 and row["psnr"] > 25 for row in report["results"])

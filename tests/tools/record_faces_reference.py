@@ -34,7 +34,8 @@ SUFFIXES = (".jpg", ".jpeg", ".png")
 
 
 def xyxy(css: tuple[int, int, int, int]) -> list[int]:
-    """face_recognition's (top, right, bottom, left) as (left, top, right, bottom)."""
+    """face_recognition's (top, right, bottom, left) as (left, top, right, bottom), right and
+    bottom still dlib's inclusive last pixel (test_faces_real.py makes them pixel edges)."""
     top, right, bottom, left = css
     return [left, top, right, bottom]
 

@@ -126,7 +126,7 @@ def test_folder_structure_is_mirrored_and_formats_kept(tmp_path: Path) -> None:
     assert Image.open(tmp_path / "out" / "sub" / "deeper" / "c.jpg").format == "JPEG"
     assert Image.open(tmp_path / "out" / "sub" / "b.png").mode == "L"
     assert json.loads((tmp_path / "out" / "report.json").read_text()) == report
-    row = report["images"][0]
+    row = report["results"][0]
     assert {"path", "output", "seconds", "bytes_in", "bytes_out", "width_in", "height_out"} <= set(
         row
     )
@@ -146,7 +146,7 @@ def test_glob_inputs_keep_their_relative_paths(tmp_path: Path) -> None:
     folder = make_tree(tmp_path)
     report = invoke("grayscale", f"{folder}/**/*.png", "-o", tmp_path / "out")
     assert sorted(
-        Path(row["output"]).relative_to(tmp_path / "out").as_posix() for row in report["images"]
+        Path(row["output"]).relative_to(tmp_path / "out").as_posix() for row in report["results"]
     ) == [
         "a.png",
         "sub/b.png",
@@ -175,13 +175,16 @@ def test_inplace_replaces_inputs_atomically(tmp_path: Path) -> None:
     assert not [p for p in folder.rglob("*.tmp")]
 
 
-def test_two_inputs_with_one_output_are_refused(tmp_path: Path) -> None:
+def test_two_inputs_with_one_output_name_are_numbered(tmp_path: Path) -> None:
     Image.fromarray(photo(0)).save(tmp_path / "x.png")
     Image.fromarray(photo(1)).save(tmp_path / "x.jpg")
-    with pytest.raises(DeepImageError, match="both be written"):
-        process_files(
-            [tmp_path / "x.png", tmp_path / "x.jpg"], tmp_path / "out", [parse_step("compress")]
-        )
+    report = process_files(
+        [tmp_path / "x.png", tmp_path / "x.jpg"],
+        tmp_path / "out",
+        [parse_step("compress")],
+        quiet=True,
+    )
+    assert [Path(row["output"]).name for row in report["results"]] == ["x.jpg", "x-1.jpg"]
 
 
 def test_skip_existing_leaves_outputs_alone(tmp_path: Path) -> None:
@@ -194,7 +197,7 @@ def test_skip_existing_leaves_outputs_alone(tmp_path: Path) -> None:
         "images": 3,
         "processed": 2,
         "skipped_existing": 1,
-        "bad": 0,
+        "skipped": 0,
         "seconds": 0,
         "images_per_s": 0,
     }
@@ -222,14 +225,15 @@ def test_skip_bad_processes_the_good_and_lists_the_bad(tmp_path: Path, workers: 
     folder = make_bad_folder(tmp_path)
     before = snapshot(folder)
     report = invoke("blur", folder, "-o", tmp_path / "out", "--skip-bad", "--workers", workers)
-    assert [Path(row["path"]).name for row in report["bad_files"]] == BAD_IMAGE_NAMES
-    assert report["totals"]["processed"] == 2 and report["totals"]["bad"] == 4
+    # adapted to the output conventions: skipped (was bad_files), results (was images)
+    assert [Path(row["path"]).name for row in report["skipped"]] == BAD_IMAGE_NAMES
+    assert report["totals"]["processed"] == 2 and report["totals"]["skipped"] == 4
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "a_good.jpg",
         "f_good.png",
         "report.json",
     ]
-    assert "zero-byte" in report["bad_files"][1]["reason"]
+    assert "zero-byte" in report["skipped"][1]["reason"]
     assert snapshot(folder) == before
 
 
@@ -249,7 +253,7 @@ def test_compress_report_has_sizes_and_quality_metrics(tmp_path: Path) -> None:
     report = invoke(
         "compress", "--format", "jpeg", "--quality", "70", folder, "-o", tmp_path / "out"
     )
-    row = next(row for row in report["images"] if row["path"].endswith("a.png"))
+    row = next(row for row in report["results"] if row["path"].endswith("a.png"))
     expected = process.compress(read_image(folder / "a.png", "keep"), "jpeg", 70)
     assert row["output"].endswith("a.jpg")
     assert (tmp_path / "out" / "a.jpg").read_bytes() == expected.data
@@ -267,7 +271,7 @@ def test_compress_to_a_target_size(tmp_path: Path) -> None:
         "compress", "--format", "webp", "--target-bytes", "1500", folder, "-o", tmp_path / "out"
     )
     assert all(
-        row["bytes_out"] <= 1500 and row["output"].endswith(".webp") for row in report["images"]
+        row["bytes_out"] <= 1500 and row["output"].endswith(".webp") for row in report["results"]
     )
 
 
@@ -323,7 +327,7 @@ def test_two_workers_give_identical_outputs(tmp_path: Path) -> None:
     one = invoke("denoise", folder, "-o", tmp_path / "one")
     two = invoke("denoise", folder, "-o", tmp_path / "two", "--workers", "2")
     assert two["workers"] == 2
-    assert [row["path"] for row in one["images"]] == [row["path"] for row in two["images"]]
+    assert [row["path"] for row in one["results"]] == [row["path"] for row in two["results"]]
     assert snapshot(tmp_path / "one") | {"report.json": b""} == snapshot(tmp_path / "two") | {
         "report.json": b""
     }
@@ -341,7 +345,8 @@ def test_option_errors_are_user_errors(tmp_path: Path) -> None:
 
 def test_list_shows_every_operation_with_options() -> None:
     result = CliRunner().invoke(app, ["list", "--json"])
-    catalog = {op["name"]: op for op in json.loads(result.stdout.strip().splitlines()[-1])}
+    items = json.loads(result.stdout.strip().splitlines()[-1])["items"]  # was a bare list
+    catalog = {op["name"]: op for op in items}
     assert {"blur", "edges", "threshold", "resize", "denoise", "compress", "canny"} <= set(catalog)
     assert catalog["edges"]["methods"] == ["canny", "sobel", "scharr", "laplacian"]
     assert [o["name"] for o in catalog["compress"]["options"]] == [
@@ -349,7 +354,7 @@ def test_list_shows_every_operation_with_options() -> None:
         "quality",
         "target_bytes",
     ]
-    table = CliRunner().invoke(app, ["list"]).output
+    table = CliRunner().invoke(app, ["list"]).stdout
     assert "denoise-nl-means" in table and "--sigma" in table
 
 

@@ -8,6 +8,7 @@ import stat
 import sys
 from pathlib import Path
 
+import dlib
 import numpy as np
 import pytest
 
@@ -28,6 +29,7 @@ from deepimage.faces import index as index_module
 from deepimage.faces.analyse import FaceOptions
 from deepimage.faces.anonymize import face_regions
 from deepimage.faces.calibrate import best_threshold
+from deepimage.faces.detect import box_of_rectangle, dlib_rectangle
 from deepimage.faces.index import ExactIndex, FaissIndex, build_index
 from deepimage.io.paths import find_images
 
@@ -329,7 +331,8 @@ def test_calibrate_reports_accuracy_auc_and_needs_both_kinds_of_pairs() -> None:
 def test_anonymize_changes_only_the_face_regions(method: str, channels: int | None) -> None:
     shape = (120, 160) if channels is None else (120, 160, channels)
     image = RNG.integers(0, 256, shape, dtype=np.uint8)
-    boxes = [[20, 30, 59, 79], [150, 100, 170, 130]]  # the second one crosses the border
+    # pixel-edge boxes (x2 - x1 is the width); the second one crosses the border
+    boxes = [[20, 30, 60, 80], [150, 100, 171, 131]]
     hidden = anonymize(image, boxes, method)  # type: ignore[arg-type]
     assert hidden.shape == image.shape and hidden.dtype == np.uint8
     inside = np.zeros(shape[:2], bool)
@@ -342,10 +345,25 @@ def test_anonymize_changes_only_the_face_regions(method: str, channels: int | No
 
 
 def test_face_regions_grow_by_the_margin_and_stay_inside() -> None:
-    assert face_regions([[10, 10, 19, 19]], (100, 100), 0.0) == [(slice(10, 20), slice(10, 20))]
-    assert face_regions([[0, 90, 9, 99]], (100, 100), 0.5) == [(slice(85, 100), slice(0, 15))]
+    # boxes are pixel-edge since the one box convention (were dlib's inclusive rectangles)
+    assert face_regions([[10, 10, 20, 20]], (100, 100), 0.0) == [(slice(10, 20), slice(10, 20))]
+    assert face_regions([[0, 90, 10, 100]], (100, 100), 0.5) == [(slice(85, 100), slice(0, 15))]
+    assert face_regions([[10.5, 10, 19.5, 20]], (100, 100), 0.0) == [
+        (slice(10, 20), slice(10, 20))
+    ]  # a cut pixel is hidden too
     with pytest.raises(DeepImageError, match="margin"):
         face_regions([[0, 0, 1, 1]], (10, 10), -1)
+
+
+def test_dlib_rectangles_convert_to_pixel_edge_boxes_and_back_exactly() -> None:
+    """dlib's right and bottom are the last pixel inside: x2 = right + 1, and back."""
+    for rect in [dlib.rectangle(3, 4, 50, 51), dlib.rectangle(0, 0, 79, 59)]:
+        box = box_of_rectangle(rect, (60, 80))
+        assert box[2] - box[0] == rect.width() and box[3] - box[1] == rect.height()
+        assert dlib_rectangle(box) == rect
+    assert box_of_rectangle(dlib.rectangle(0, 0, 79, 59), (60, 80)) == [0.0, 0.0, 80.0, 60.0]
+    # clipped as face_recognition clips (left and top to 0, right and bottom to W and H)
+    assert box_of_rectangle(dlib.rectangle(-7, -2, 90, 70), (60, 80)) == [0.0, 0.0, 81.0, 61.0]
 
 
 def test_detect_checks_its_arguments() -> None:

@@ -3,7 +3,9 @@
 A *pipeline* is a list of :class:`Step` (an operation of :mod:`deepimage.process.registry`
 with checked options), optionally ending with ``compress``. :func:`process_files` runs it
 on every image and writes the results under an output folder that mirrors the inputs'
-folder structure, then ``report.json`` there.
+folder structure, then ``report.json`` there: ``{steps, inputs, out_dir, workers, totals,
+results, skipped}``, one row per image under ``results`` and the images left out under
+``skipped`` as ``{path, reason}``, every path absolute.
 
 Files keep their format: a PNG gives a PNG, a JPEG a JPEG (written at quality 95), a GIF
 or PNM a PNG; ``compress`` writes its own format. 8-bit grey and RGB stay as they are;
@@ -15,8 +17,8 @@ applied on reading.
 
 Safety: inputs are never replaced unless ``inplace=True`` (and then atomically); every
 write goes to a temporary file renamed into place, so a failure leaves no partial file.
-A bad image stops the run with an error naming it, or with ``skip_bad=True`` is listed in
-the report while the others are processed.
+A bad image stops the run with an error naming it, or with ``skip_bad=True`` is listed
+under ``skipped`` while the others are processed.
 
 Example:
     >>> import tempfile, pathlib, numpy as np
@@ -50,14 +52,9 @@ import yaml
 from deepimage.api.parallel import ordered_map, progress_bar
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.io.files import atomic_write, write_json
-from deepimage.io.images import (
-    JPEG_QUALITY,
-    LOSSY_SUFFIXES,
-    WRITABLE_SUFFIXES,
-    read_image,
-    write_image,
-)
-from deepimage.io.paths import find_images
+from deepimage.io.images import JPEG_QUALITY, LOSSY_SUFFIXES, read_image, write_image
+from deepimage.io.outputs import output_paths
+from deepimage.io.paths import find_images, shown_path
 from deepimage.process import compress, to_uint8
 from deepimage.process.compress import CompressResult
 from deepimage.process.registry import (
@@ -175,22 +172,17 @@ def _load_step(path: Path, number: int, item: Any) -> Step:
 # --- inputs and outputs -------------------------------------------------------------
 
 
-def _output_suffix(suffix: str, compress_format: str | None) -> str:
-    if compress_format is not None:
-        return _COMPRESS_SUFFIXES[compress_format]
-    return suffix if suffix.lower() in WRITABLE_SUFFIXES else ".png"
-
-
 def plan_outputs(
     inputs: Iterable[str | os.PathLike[str]],
     outdir: str | os.PathLike[str],
     compress_format: str | None = None,
     inplace: bool = False,
 ) -> list[tuple[Path, Path]]:
-    """(input, output) pairs: inputs expanded, outputs mirroring them under ``outdir``.
+    """(input, output) pairs: inputs expanded, outputs mirroring them under ``outdir``
+    (:func:`~deepimage.io.outputs.output_paths`: same-named outputs numbered).
 
     Refuses (unless ``inplace``) an output that is an input file, or an ``outdir`` that is
-    or lies inside an input folder; always refuses two inputs with one output.
+    or lies inside an input folder.
 
     Example:
         >>> import tempfile, pathlib
@@ -202,43 +194,20 @@ def plan_outputs(
     """
     inputs = list(inputs)
     outdir_abs = Path(outdir).resolve()
-    pairs: dict[Path, tuple[Path, Path, Path]] = {}
+    found: list[tuple[Path, Path]] = []
     for item in inputs:
         root, files = find_images(item)
-        root_abs = root.resolve()
-        if not (inplace or Path(item).is_file()) and outdir_abs.is_relative_to(root_abs):
+        if not (inplace or Path(item).is_file()) and outdir_abs.is_relative_to(root.resolve()):
             raise DeepImageError(
                 f"output folder {outdir} is in the input folder {root} (from {item}); "
                 "choose another --out, or pass --inplace to write there"
             )
-        for file in files:
-            rel = file.relative_to(root)
-            rel_out = rel.with_suffix(_output_suffix(rel.suffix, compress_format))
-            pairs.setdefault(root_abs / rel, (file, Path(outdir) / rel_out, outdir_abs / rel_out))
-    if not pairs:
+        found += [(root, file) for file in files]
+    if not found:
         raise DeepImageError(f"no image files found in {', '.join(map(str, inputs))}")
-    _check_outputs(pairs, inplace)
-    return [(file, out) for file, out, _ in pairs.values()]
-
-
-def _check_outputs(pairs: dict[Path, tuple[Path, Path, Path]], inplace: bool) -> None:
-    """Refuse outputs that replace another input, or an input without ``inplace``.
-
-    ``pairs`` maps each resolved input to (input, output, resolved output).
-    """
-    owners: dict[Path, Path] = {}
-    for source, (file, out_given, out) in pairs.items():
-        if out in pairs and not (inplace and out == source):
-            raise DeepImageError(
-                f"{file}: the output {out_given} would replace an input file; choose another --out"
-                + ("" if inplace else ", or pass --inplace to replace inputs")
-            )
-        if out in owners:
-            raise DeepImageError(
-                f"{owners[out]} and {file} would both be written to {out_given}; "
-                "process them in separate runs or into separate --out folders"
-            )
-        owners[out] = file
+    suffix = None if compress_format is None else _COMPRESS_SUFFIXES[compress_format]
+    plan = output_paths(found, outdir, suffix=suffix, writable=True, inplace=inplace)
+    return list(plan.items())
 
 
 # --- one image ----------------------------------------------------------------------
@@ -310,8 +279,8 @@ def _row(
 ) -> dict[str, Any]:
     (height_in, width_in), (height_out, width_out) = (shape[:2] for shape in shapes)
     row = {
-        "path": str(source),
-        "output": str(output),
+        "path": shown_path(source),
+        "output": shown_path(output),
         "status": "processed",
         "seconds": round(seconds, 6),
         "bytes_in": source.stat().st_size,
@@ -330,9 +299,9 @@ def _row(
 def _failure(source: Path, error: DeepImageError) -> dict[str, str]:
     """The row of an image that failed: the error to raise and the reason to list."""
     if isinstance(error, BadImageError):
-        return {"path": str(source), "error": str(error), "reason": error.reason}
+        return {"path": shown_path(source), "error": str(error), "reason": error.reason}
     message = f"{source}: {str(error).rstrip('.')}. Pass --skip-bad to skip the images that fail."
-    return {"path": str(source), "error": message, "reason": str(error)}
+    return {"path": shown_path(source), "error": message, "reason": str(error)}
 
 
 def _process_one(job: _Job, source: Path, output: Path) -> dict[str, Any]:
@@ -389,7 +358,11 @@ def _rows(
     todo = []
     for source, out in pairs:
         if skip_existing and out.exists():
-            yield {"path": str(source), "output": str(out), "status": "skipped_existing"}
+            yield {
+                "path": shown_path(source),
+                "output": shown_path(out),
+                "status": "skipped_existing",
+            }
         else:
             todo.append((source, out))
     chunks = _chunks(todo, _CHUNK)
@@ -402,7 +375,8 @@ def _rows(
 
 
 def _collect(rows: Iterable[dict[str, Any]], skip_bad: bool) -> tuple[list[dict], list[dict]]:
-    """(image rows, bad-file rows); without ``skip_bad`` the first bad file raises."""
+    """(image rows, ``{path, reason}`` of bad files); without ``skip_bad`` the first bad
+    file raises."""
     images: list[dict] = []
     bad: list[dict] = []
     for row in rows:
@@ -431,7 +405,8 @@ def process_files(
 
     ``workers`` > 1 runs that many processes (OpenCV single-threaded in each, and in this
     process while it runs, so N workers use N cores). Returns the report: per-image rows
-    under ``images``, ``bad_files`` and ``totals``.
+    under ``results``, the bad files left out under ``skipped``, ``totals`` and
+    ``out_dir`` (see the module's description).
 
     Example:
         >>> import tempfile, pathlib, numpy as np
@@ -439,7 +414,7 @@ def process_files(
         >>> root = pathlib.Path(tempfile.mkdtemp())
         >>> write_image(root / "a.png", np.tile(np.arange(0, 256, 8, dtype=np.uint8), (32, 1)))
         >>> step = parse_step("compress", {"format": "jpeg", "quality": 80})
-        >>> row = process_files([root / "a.png"], root / "out", [step], quiet=True)["images"][0]
+        >>> row = process_files([root / "a.png"], root / "out", [step], quiet=True)["results"][0]
         >>> row["output"].endswith("a.jpg"), row["quality"], row["psnr"] > 30
         (True, 80, True)
     """
@@ -472,19 +447,19 @@ def _report(
     processed = sum(row["status"] == "processed" for row in images)
     return {
         "steps": [step.as_dict() for step in steps],
-        "inputs": inputs,
-        "outdir": str(outdir),
+        "inputs": [shown_path(item) for item in inputs],
+        "out_dir": shown_path(outdir),
         "workers": workers,
         "totals": {
             "images": len(images) + len(bad),
             "processed": processed,
             "skipped_existing": len(images) - processed,
-            "bad": len(bad),
+            "skipped": len(bad),
             "seconds": round(seconds, 3),
             "images_per_s": round(processed / seconds, 2) if seconds > 0 else None,
         },
-        "images": images,
-        "bad_files": bad,
+        "results": images,
+        "skipped": bad,
     }
 
 

@@ -18,7 +18,7 @@ Example:
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> write_image(root / "grey.png", np.full((64, 64), 128, np.uint8))
     >>> FaceRecognizer(root / "faces.db").detect([root])
-    [{'path': '.../grey.png', 'faces': []}]
+    {'results': [{'path': '.../grey.png', 'faces': []}], 'skipped': [], 'out_dir': None}
 """
 
 from __future__ import annotations
@@ -47,14 +47,9 @@ from deepimage.faces.index import IndexKind
 from deepimage.faces.match import Metric, resolve_threshold, verify
 from deepimage.faces.models import EMBEDDING_MODEL
 from deepimage.io.files import fresh_dir, write_json
-from deepimage.io.images import (
-    JPEG_QUALITY,
-    LOSSY_SUFFIXES,
-    WRITABLE_SUFFIXES,
-    read_image,
-    write_image,
-)
-from deepimage.io.paths import find_images
+from deepimage.io.images import JPEG_QUALITY, LOSSY_SUFFIXES, read_image, write_image
+from deepimage.io.outputs import output_paths
+from deepimage.io.paths import find_images, shown_path
 from deepimage.viz.draw import draw_boxes
 from deepimage.viz.plots import plot_roc
 
@@ -114,7 +109,7 @@ def labelled_images(
         elif len(parts) > 1:
             pairs.append((parts[0], file))
         else:
-            unlabelled.append({"path": str(file), "reason": "not in a person subfolder"})
+            unlabelled.append({"path": shown_path(file), "reason": "not in a person subfolder"})
     return sorted(pairs, key=lambda pair: pair[0]), unlabelled
 
 
@@ -148,34 +143,6 @@ def scan(
             yield row
 
 
-def _plan_outputs(pairs: Sequence[tuple[Path, Path]], outdir: Path) -> dict[Path, Path]:
-    """input -> output under ``outdir`` mirroring the input's place below its root.
-
-    Outputs keep a writable extension (``subject01.happy`` becomes ``subject01.happy.png``);
-    none may replace an input, and no two inputs may share an output.
-    """
-    inputs = {file.resolve() for _, file in pairs}
-    targets: dict[Path, Path] = {}
-    taken: dict[Path, Path] = {}
-    for root, file in pairs:
-        relative = file.relative_to(root)
-        if relative.suffix.lower() not in WRITABLE_SUFFIXES:
-            relative = relative.with_name(relative.name + ".png")
-        target = outdir / relative
-        resolved = target.resolve()
-        if resolved in inputs:
-            raise DeepImageError(
-                f"{file}: the output {target} would replace an input file; choose another --out"
-            )
-        if resolved in taken:
-            raise DeepImageError(
-                f"{taken[resolved]} and {file} would both be written to {target}; "
-                "give them in separate runs or to separate --out folders"
-            )
-        targets[file], taken[resolved] = target, file
-    return targets
-
-
 def _save(target: Path, image: np.ndarray) -> None:
     quality = JPEG_QUALITY if target.suffix.lower() in LOSSY_SUFFIXES else None
     write_image(target, image, quality=quality)
@@ -184,9 +151,8 @@ def _save(target: Path, image: np.ndarray) -> None:
 def _draw(path: str, faces: Sequence[dict[str, Any]], labels: Sequence[str]) -> np.ndarray:
     """The image at ``path`` with its face boxes (and landmarks) drawn and labelled."""
     image = read_image(path)
-    boxes = np.array([face["box"] for face in faces], np.int64).reshape(-1, 4)
-    outside = boxes + np.array([0, 0, 1, 1])  # draw_boxes' x2, y2 lie outside the box
-    drawn = draw_boxes(image, outside, list(labels))
+    boxes = np.array([face["box"] for face in faces], np.float64).reshape(-1, 4)
+    drawn = draw_boxes(image, boxes, list(labels))
     radius = max(1, round(max(image.shape[:2]) / 400))
     for face in faces:
         for x, y in face.get("landmarks", []):
@@ -206,7 +172,17 @@ def _single_face(row: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
     return None, f"{found} faces found; use images that show one person's face only"
 
 
-def _area(face: dict[str, Any]) -> int:
+def _skipped(row: dict[str, Any]) -> dict[str, str]:
+    """The ``{path, reason}`` entry of an image row that could not be read."""
+    return {"path": row["path"], "reason": row["reason"]}
+
+
+def _shown(folder: str | os.PathLike[str] | None) -> str | None:
+    """An optional output folder as JSON names it (:func:`shown_path`), or None."""
+    return None if folder is None else shown_path(folder)
+
+
+def _area(face: dict[str, Any]) -> float:
     x1, y1, x2, y2 = face["box"]
     return (x2 - x1) * (y2 - y1)
 
@@ -261,7 +237,7 @@ class FaceRecognizer:
     ) -> Iterator[tuple[dict[str, Any], Path | None]]:
         """(scan row, output file under ``out`` or None) of every image of ``inputs``."""
         pairs = _expand(inputs)
-        targets = _plan_outputs(pairs, Path(out)) if out is not None else {}
+        targets = output_paths(pairs, out, writable=True) if out is not None else {}
         files = [file for _, file in pairs]
         rows = self._rows(files, skip_bad, **options)
         with closing(rows):
@@ -276,22 +252,24 @@ class FaceRecognizer:
         embed: bool = False,
         out: str | os.PathLike[str] | None = None,
         skip_bad: bool = False,
-    ) -> list[dict[str, Any]]:
-        """``[{path, faces: [{box, score, landmarks?, embedding?}]}]``, one entry per image.
+    ) -> dict[str, Any]:
+        """``{results: [{path, faces: [{box, score, landmarks?, embedding?}]}], skipped,
+        out_dir}``: one result per image, boxes pixel-edge ``xyxy``, paths absolute.
 
-        ``out`` receives a copy of each image with its faces drawn. With ``skip_bad`` an
-        unreadable file gives ``{path, faces: [], error: reason}`` instead of an error.
+        ``out`` (``out_dir``, else None) receives a copy of each image with its faces drawn.
+        With ``skip_bad`` an unreadable file is listed under ``skipped`` as ``{path,
+        reason}`` instead of stopping the run.
         """
-        results = []
+        results, skipped = [], []
         for row, target in self._each(inputs, out, skip_bad, landmarks=landmarks, embed=embed):
             if "error" in row:
-                results.append({"path": row["path"], "faces": [], "error": row["reason"]})
+                skipped.append(_skipped(row))
                 continue
             results.append(row)
             if target is not None:
                 labels = [f"{face['score']:.2f}" for face in row["faces"]]
                 _save(target, _draw(row["path"], row["faces"], labels))
-        return results
+        return {"results": results, "skipped": skipped, "out_dir": _shown(out)}
 
     def identify(
         self,
@@ -299,22 +277,21 @@ class FaceRecognizer:
         *,
         out: str | os.PathLike[str] | None = None,
         skip_bad: bool = False,
-    ) -> list[dict[str, Any]]:
-        """``[{path, box, name, distance}]``: one row per face found, ``unknown`` for
-        faces that match nobody in the gallery.
+    ) -> dict[str, Any]:
+        """``{results: [{path, box, name, distance}], skipped, out_dir}``: one result per
+        face found, ``unknown`` for faces that match nobody in the gallery.
 
-        ``out`` receives copies with names and distances drawn. With ``skip_bad`` an
-        unreadable file gives a row ``{path, box: None, name: None, distance: None, error}``.
+        ``out`` (``out_dir``, else None) receives copies with names and distances drawn.
+        With ``skip_bad`` an unreadable file is listed under ``skipped`` as ``{path,
+        reason}`` instead of stopping the run.
         """
         results: list[dict[str, Any]] = []
+        skipped: list[dict[str, str]] = []
         with Gallery(self.gallery_path, create=False) as gallery:
             gallery.index(EMBEDDING_MODEL, self.metric, self.index)  # fail before the work
             for row, target in self._each(inputs, out, skip_bad, embed=True):
                 if "error" in row:
-                    results.append(
-                        {"path": row["path"], "box": None, "name": None, "distance": None}
-                        | {"error": row["reason"]}
-                    )
+                    skipped.append(_skipped(row))
                     continue
                 matches = gallery.identify(
                     np.array([face["embedding"] for face in row["faces"]]),
@@ -330,7 +307,7 @@ class FaceRecognizer:
                 if target is not None:
                     labels = [f"{name} {distance:.2f}" for name, distance in matches]
                     _save(target, _draw(row["path"], row["faces"], labels))
-        return results
+        return {"results": results, "skipped": skipped, "out_dir": _shown(out)}
 
     def enroll(
         self,
@@ -343,7 +320,8 @@ class FaceRecognizer:
         With ``name``, every image of ``inputs`` shows that person; without it,
         ``inputs`` is one labelled folder (see :func:`labelled_images`). Each image must
         show exactly one face; the others, and unreadable files, are listed under
-        ``bad`` with the reason. Raises when nothing at all could be enrolled.
+        ``skipped`` as ``{path, reason}``. Raises when nothing at all could be enrolled.
+        Returns ``{gallery, model, images, enrolled: [{name, images, added}], skipped}``.
         """
         if name is not None:
             labelled, unlabelled = [(check_name(name), file) for _, file in _expand(inputs)], []
@@ -358,7 +336,7 @@ class FaceRecognizer:
             raise DeepImageError(f"{inputs[0]}: no image files of people found")
         for person in {person for person, _ in labelled}:
             check_name(person)  # before any work: a folder named "unknown" stops the run
-        enrolled, bad = [], list(unlabelled)
+        enrolled, skipped = [], list(unlabelled)
         rows = self._rows([file for _, file in labelled], skip_bad=True, embed=True)
         with Gallery(self.gallery_path) as gallery, closing(rows):
             pairs = zip((person for person, _ in labelled), rows, strict=True)
@@ -367,7 +345,7 @@ class FaceRecognizer:
                 for _, row in group:
                     face, reason = _single_face(row)
                     if face is None:
-                        bad.append({"path": row["path"], "reason": reason})
+                        skipped.append({"path": row["path"], "reason": reason})
                     else:
                         vectors.append(face["embedding"])
                         sources.append(str(Path(row["path"]).resolve()))
@@ -375,18 +353,19 @@ class FaceRecognizer:
                     added = gallery.add(person, np.array(vectors), sources)
                     enrolled.append({"name": person, "images": len(vectors), "added": added})
         if not enrolled:
-            reasons = "; ".join(f"{item['path']}: {item['reason']}" for item in bad[:5])
+            reasons = "; ".join(f"{item['path']}: {item['reason']}" for item in skipped[:5])
             raise DeepImageError(f"nobody enrolled: no usable image ({reasons})")
         return {
-            "gallery": str(self.gallery_path),
+            "gallery": shown_path(self.gallery_path),
             "model": EMBEDDING_MODEL,
             "images": len(labelled) + len(unlabelled),
             "enrolled": enrolled,
-            "bad": bad,
+            "skipped": skipped,
         }
 
     def verify(self, a: str | os.PathLike[str], b: str | os.PathLike[str]) -> dict[str, Any]:
-        """Whether the (largest) faces of two images are the same person."""
+        """Whether the (largest) faces of two images are the same person: ``{a, b, box_a,
+        box_b, same, distance, metric, threshold}``."""
         faces = []
         for path in (Path(a), Path(b)):
             row = analyse_image(path, replace(self.options, embed=True))
@@ -400,8 +379,8 @@ class FaceRecognizer:
             self.threshold,
         )  # fmt: skip
         return {
-            "a": str(a),
-            "b": str(b),
+            "a": shown_path(a),
+            "b": shown_path(b),
             "box_a": faces[0]["box"],
             "box_b": faces[1]["box"],
             "same": same,
@@ -418,15 +397,16 @@ class FaceRecognizer:
     ) -> dict[str, Any]:
         """Pick the threshold that maximises verification accuracy over every pair of
         images of a labelled folder; write ``roc.png`` and ``report.json`` in ``out``
-        (default a new ``runs/faces/calibrate`` folder) and return the report.
+        (``out_dir``: default a new ``runs/faces/calibrate`` folder) and return the report;
+        images without exactly one face are listed under ``skipped``.
         """
-        labelled, bad = labelled_images(data, label_from)
+        labelled, skipped = labelled_images(data, label_from)
         vectors, labels = [], []
         rows = self._rows([file for _, file in labelled], skip_bad=True, embed=True)
         for (person, _), row in zip(labelled, rows, strict=True):
             face, reason = _single_face(row)
             if face is None:
-                bad.append({"path": row["path"], "reason": reason})
+                skipped.append({"path": row["path"], "reason": reason})
             else:
                 vectors.append(face["embedding"])
                 labels.append(person)
@@ -435,13 +415,14 @@ class FaceRecognizer:
         result = calibrate_embeddings(np.array(vectors), labels, self.metric)
         folder = Path(out) if out is not None else fresh_dir(Path("runs") / "faces" / "calibrate")
         report = {
-            "data": str(data),
+            "data": shown_path(data),
             "images": len(labelled),
             "embeddings": len(vectors),
             "people": len(set(labels)),
             **result.summary(),
-            "roc": str(folder / "roc.png"),
-            "bad": bad,
+            "roc": shown_path(folder / "roc.png"),
+            "skipped": skipped,
+            "out_dir": shown_path(folder),
         }
         plot_roc(
             result.false_positive_rate,
@@ -461,13 +442,20 @@ class FaceRecognizer:
         method: Literal["blur", "pixelate"] = "blur",
         skip_bad: bool = False,
     ) -> dict[str, Any]:
-        """Write a copy of every image with its faces blurred or pixelated into ``out``."""
-        written, bad = [], []
+        """Write a copy of every image with its faces blurred or pixelated into ``out``:
+        ``{results: [{path, output, faces}], skipped, out_dir, method}``, ``faces`` the
+        number hidden."""
+        written, skipped = [], []
         for row, target in self._each(inputs, out, skip_bad):
             if "error" in row:
-                bad.append({"path": row["path"], "reason": row["reason"]})
+                skipped.append(_skipped(row))
                 continue
             boxes = [face["box"] for face in row["faces"]]
             _save(target, hide_faces(read_image(row["path"]), boxes, method))
-            written.append({"path": row["path"], "output": str(target), "faces": len(boxes)})
-        return {"outdir": str(out), "method": method, "images": written, "bad": bad}
+            written.append({"path": row["path"], "output": shown_path(target), "faces": len(boxes)})
+        return {
+            "results": written,
+            "skipped": skipped,
+            "out_dir": shown_path(out),
+            "method": method,
+        }

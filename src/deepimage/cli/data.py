@@ -1,4 +1,8 @@
-"""``deepimage data``: look at a data set before training on it."""
+"""``deepimage data``: look at a data set before training on it.
+
+The tables and figures go to stdout, warnings, issues and skipped files to stderr;
+``--json`` prints the report of :func:`deepimage.data.inspect.inspect_data` as one object.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,9 @@ from typing import Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
-from deepimage.cli.output import JSON, console, emit
+from deepimage.cli.output import JSON, console, emit, print_skipped
 from deepimage.data.inspect import inspect_data
 
 app = typer.Typer(help="Inspect data sets.", no_args_is_help=True)
@@ -28,45 +33,46 @@ def inspect(
     (clipped or zero-area boxes, unknown classes, missing or bad images, malformed files).
     """
     report = inspect_data(source)
-    if as_json:
-        emit(report, True)
-        return
     if report.get("task") == "detection":
-        _print_detection(report)
+        _detection(report, as_json)
         return
     splits = report["splits"]
-    table = Table("class", *splits, title=f"{report['name']} ({report['source']})")
+    table = Table("class", *splits, title=Text(f"{report['name']} ({report['source']})"))
     for name in report["classes"]:
-        table.add_row(name, *(str(s["per_class"].get(name, 0)) for s in splits.values()))
+        table.add_row(Text(name), *(str(s["per_class"].get(name, 0)) for s in splits.values()))
     table.add_row("[bold]total[/]", *(str(s["count"]) for s in splits.values()))
-    console.print(table)
-    for split, s in splits.items():
-        w, h = s["width"], s["height"]
-        console.print(
-            f"{split}: width {w['min']}-{w['max']} (mean {w['mean']}), height {h['min']}-{h['max']} (mean {h['mean']})"
-        )
-    console.print(
-        f"bad files: {len(report['bad_files'])}, duplicate groups: {len(report['duplicates'])}"
+    sizes = [
+        f"{split}: width {s['width']['min']}-{s['width']['max']} (mean {s['width']['mean']}), "
+        f"height {s['height']['min']}-{s['height']['max']} (mean {s['height']['mean']})"
+        for split, s in splits.items()
+    ]
+    summary = (
+        f"skipped files: {len(report['skipped'])}, duplicate groups: {len(report['duplicates'])}"
     )
-    for bad in report["bad_files"]:
-        console.print(f"  bad: {bad['path']}: {bad['reason']}", highlight=False)
-    for warning in report["warnings"]:
-        console.print(f"[yellow]warning:[/] {warning}")
+    if not as_json:
+        print_skipped(report["skipped"], shown=None)
+        for warning in report["warnings"]:
+            console.print(Text.assemble(("warning: ", "yellow"), warning))
+    emit(report, as_json, table, "\n".join(sizes), summary)
 
 
-def _print_detection(report: dict[str, Any]) -> None:
+def _detection(report: dict[str, Any], as_json: bool) -> None:
+    """Print a detection report: counts and box sizes on stdout, its issues on stderr."""
     splits = report["splits"]
-    title = f"{report['name']} ({report['format']}, {report['source']})"
+    title = Text(f"{report['name']} ({report['format']}, {report['source']})")
     table = Table("class", *(f"{split} images/boxes" for split in splits), title=title)
     for name in report["classes"]:
         counts = (s["per_class"][name] for s in splits.values())
-        table.add_row(name, *(f"{c['images']}/{c['boxes']}" for c in counts))
+        table.add_row(Text(name), *(f"{c['images']}/{c['boxes']}" for c in counts))
     table.add_row("[bold]total[/]", *(f"{s['images']}/{s['boxes']}" for s in splits.values()))
-    console.print(table)
-    for axis, stats in report["box_size"].items():
-        if stats:
-            console.print(f"box {axis}: {stats['min']}-{stats['max']} (median {stats['median']})")
-    for kind, issues in report["issues"].items():
-        console.print(f"[yellow]{kind}[/]: {len(issues)}")
-        for issue in issues:
-            console.print(f"  {issue['path']}: {issue['detail']}", highlight=False)
+    sizes = [
+        f"box {axis}: {stats['min']}-{stats['max']} (median {stats['median']})"
+        for axis, stats in report["box_size"].items()
+        if stats
+    ]
+    if not as_json:
+        for kind, count in report["issue_counts"].items():
+            console.print(Text.assemble((kind, "yellow"), f": {count}"))
+            for issue in (row for row in report["issues"] if row["kind"] == kind):
+                console.print(Text(f"  {issue['path']}: {issue['detail']}"), soft_wrap=True)
+    emit(report, as_json, table, "\n".join(sizes))

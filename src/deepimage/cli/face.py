@@ -1,6 +1,10 @@
 """``deepimage face``: detect, landmarks, embed, enroll, identify, verify, calibrate, anonymize,
 and the gallery commands list, rename, remove, export, import.
 
+Tables and summaries go to stdout, progress and skipped files to stderr; ``--json`` prints
+the API's report (``results``, ``skipped``, ``out_dir``; ``items`` for ``list``) as one
+JSON object. Boxes are float pixel-edge ``x1 y1 x2 y2``.
+
 Example:
     >>> from typer.testing import CliRunner
     >>> "identify" in CliRunner().invoke(app, ["--help"]).output
@@ -14,13 +18,15 @@ from typing import Any, Literal
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from deepimage.api.faces import FaceRecognizer, LabelFrom
-from deepimage.cli.output import JSON, QUIET, console, emit, files_table, print_skipped
+from deepimage.cli.output import JSON, QUIET, emit, files_table, print_skipped
 from deepimage.faces.detect import Method
 from deepimage.faces.gallery import Gallery, default_gallery_path
 from deepimage.faces.index import IndexKind
 from deepimage.faces.match import THRESHOLDS, Metric
+from deepimage.io.paths import shown_path
 
 app = typer.Typer(
     help="Face recognition: find faces, embed them, enroll people, identify and verify.",
@@ -63,25 +69,34 @@ LABEL_FROM = typer.Option(
 JITTERS = typer.Option(1, "--jitters", min=1, help="Average the embeddings of N jittered copies.")
 
 
-def _box(box: list[int] | None) -> str:
-    return "-" if box is None else " ".join(map(str, box))
+def _box(box: list[float]) -> str:
+    """A pixel-edge box for a table cell.
+
+    Example:
+        >>> _box([184.0, 150.0, 340.0, 306.5])
+        '184 150 340 306.5'
+    """
+    return " ".join(f"{value:g}" for value in box)
 
 
-def _print_faces(results: list[dict[str, Any]], extra: str | None = None) -> None:
-    """A table of every face found (file, box, score) and the unreadable files."""
-    paths = [result["path"] for result in results]
+def _finish(report: dict[str, Any], as_json: bool, *shown: Any) -> None:
+    """Print ``report`` (``--json``) or what is ``shown``, the skipped files on stderr."""
+    if not as_json:
+        print_skipped(report["skipped"])
+    emit(report, as_json, *shown)
+
+
+def _faces_table(results: list[dict[str, Any]], extra: str | None = None) -> Table:
+    """A table of every face found: file, box, score (and landmark count)."""
     headers = ("file", "box (x1 y1 x2 y2)", "score", *([extra] if extra else []))
-    table, shown = files_table(paths, *headers)
+    table, shown = files_table([result["path"] for result in results], *headers)
     for result, path in zip(results, shown, strict=True):
         for face in result["faces"]:
-            cells = [path, _box(face["box"]), f"{face['score']:.3f}"]
+            cells: list[Text | str] = [path, _box(face["box"]), f"{face['score']:.3f}"]
             if extra == "landmarks":
                 cells.append(str(len(face["landmarks"])))
             table.add_row(*cells)
-    console.print(table)
-    faces = sum(len(result["faces"]) for result in results)
-    console.print(f"{faces} face(s) in {len(results)} image(s)")
-    print_skipped([{"path": r["path"], "reason": r["error"]} for r in results if "error" in r])
+    return table
 
 
 def _detect(
@@ -99,17 +114,21 @@ def _detect(
     recognizer = FaceRecognizer(
         workers=workers, quiet=quiet, method=method, upsample=upsample, jitters=jitters
     )
-    results = recognizer.detect(
+    report = recognizer.detect(
         inputs,
         landmarks=landmarks,
         embed=embed,
         out=out,
         skip_bad=skip_bad,
     )
-    if as_json:
-        emit(results, True)
-    else:
-        _print_faces(results, "landmarks" if landmarks else None)
+    results = report["results"]
+    faces = sum(len(result["faces"]) for result in results)
+    _finish(
+        report,
+        as_json,
+        _faces_table(results, "landmarks" if landmarks else None),
+        f"{faces} face(s) in {len(results)} image(s)",
+    )
 
 
 @app.command("detect")
@@ -123,7 +142,7 @@ def detect_command(
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    """Find faces; each gets its box (x1, y1, x2, y2) and the detector's score."""
+    """Find faces; each gets its box (x1, y1, x2, y2, pixel edges) and the detector's score."""
     _detect(inputs, (method, upsample, out, workers, skip_bad, quiet, as_json))
 
 
@@ -181,15 +200,11 @@ def enroll_command(
         gallery, workers=workers, quiet=quiet, method=method, upsample=upsample, jitters=jitters
     )
     report = recognizer.enroll(inputs, name=name, label_from=label_from)
-    if as_json:
-        emit(report, True)
-        return
     table = Table("name", "images", "new embeddings")
     for person in report["enrolled"]:
-        table.add_row(person["name"], str(person["images"]), str(person["added"]))
-    console.print(table)
-    console.print(f"enrolled {len(report['enrolled'])} people into {report['gallery']}")
-    print_skipped(report["bad"])
+        table.add_row(Text(person["name"]), str(person["images"]), str(person["added"]))
+    summary = f"enrolled {len(report['enrolled'])} people into {report['gallery']}"
+    _finish(report, as_json, table, summary)
 
 
 @app.command("identify")
@@ -216,18 +231,14 @@ def identify_command(
         gallery, workers=workers, quiet=quiet, method=method, upsample=upsample, metric=metric,
         threshold=threshold, knn=knn, index=index,
     )  # fmt: skip
-    rows = recognizer.identify(inputs, out=out, skip_bad=skip_bad)
-    if as_json:
-        emit(rows, True)
-        return
-    found = [row for row in rows if "error" not in row]
+    report = recognizer.identify(inputs, out=out, skip_bad=skip_bad)
+    rows = report["results"]
     headers = ("file", "box (x1 y1 x2 y2)", "name", "distance")
-    table, shown = files_table([row["path"] for row in found], *headers)
+    table, shown = files_table([row["path"] for row in rows], *headers)
     table.caption = f"{metric} distances"
-    for row, path in zip(found, shown, strict=True):
-        table.add_row(path, _box(row["box"]), row["name"], f"{row['distance']:.3f}")
-    console.print(table)
-    print_skipped([{"path": row["path"], "reason": row["error"]} for row in rows if "error" in row])
+    for row, path in zip(rows, shown, strict=True):
+        table.add_row(path, _box(row["box"]), Text(row["name"]), f"{row['distance']:.3f}")
+    _finish(report, as_json, table)
 
 
 @app.command("verify")
@@ -276,9 +287,7 @@ def calibrate_command(
         workers=workers, quiet=quiet, method=method, upsample=upsample, metric=metric
     )
     report = recognizer.calibrate(data, label_from=label_from, out=out)
-    if not as_json:
-        print_skipped(report["bad"])
-    emit(
+    _finish(
         report,
         as_json,
         f"{report['pairs']} pairs ({report['same_pairs']} same person) of {report['embeddings']} "
@@ -303,10 +312,9 @@ def anonymize_command(
     """Write copies of the images with every face blurred or pixelated."""
     recognizer = FaceRecognizer(workers=workers, quiet=quiet, method=method, upsample=upsample)
     report = recognizer.anonymize(inputs, out, mode, skip_bad=skip_bad)
-    if not as_json:
-        print_skipped(report["bad"])
-    faces = sum(item["faces"] for item in report["images"])
-    emit(report, as_json, f"hid {faces} face(s) in {len(report['images'])} image(s) -> {out}")
+    faces = sum(item["faces"] for item in report["results"])
+    images = len(report["results"])
+    _finish(report, as_json, f"hid {faces} face(s) in {images} image(s) -> {report['out_dir']}")
 
 
 @app.command("list")
@@ -314,13 +322,11 @@ def list_command(gallery: Path | None = GALLERY, as_json: bool = JSON) -> None:
     """The people in the gallery."""
     with Gallery(gallery or default_gallery_path(), create=False) as store:
         people = store.identities()
-    if as_json:
-        emit([vars(person) for person in people], True)
-        return
     table = Table("name", "embeddings", "models", "enrolled")
     for person in people:
-        table.add_row(person.name, str(person.embeddings), ", ".join(person.models), person.created)
-    console.print(table)
+        models = ", ".join(person.models)
+        table.add_row(Text(person.name), str(person.embeddings), models, person.created)
+    emit({"items": [vars(person) for person in people]}, as_json, table)
 
 
 @app.command("rename")
@@ -360,7 +366,7 @@ def export_command(
     with Gallery(gallery or default_gallery_path(), create=False) as store:
         counts = store.export(file)
     emit(
-        {"file": str(file), **counts},
+        {"file": shown_path(file), **counts},
         as_json,
         f"exported {counts['identities']} people, {counts['embeddings']} embeddings to {file}",
     )
@@ -376,7 +382,7 @@ def import_command(
     with Gallery(gallery or default_gallery_path()) as store:
         counts = store.import_file(file)
     emit(
-        {"file": str(file), **counts},
+        {"file": shown_path(file), **counts},
         as_json,
         f"imported {counts['identities']} people: {counts['embeddings']} new embeddings, "
         f"{counts['duplicates']} already there",

@@ -18,6 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 console = Console(stderr=True)
 """Progress, messages, warnings and skipped-file notes."""
@@ -30,22 +31,23 @@ DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or mps.")
 DEVICES = typer.Option(1, "--devices", min=1, help="Processes for DDP (CPU: gloo).")
 
 
-def files_table(paths: Sequence[str], *headers: str) -> tuple[Table, list[str]]:
+def files_table(paths: Sequence[str], *headers: str) -> tuple[Table, list[Text]]:
     """A table whose first column lists ``paths`` relative to their common folder, which
-    the title names, folding what is still too long; and those shortened paths.
+    the title names, folding what is still too long; and those shortened paths, as plain
+    text cells (a path with brackets is not taken for rich markup).
 
     Example:
-        >>> table, shown = files_table(["/data/a/x.jpg", "/data/b/y.jpg"], "file", "label")
-        >>> table.title, shown
-        ('in /data', ['a/x.jpg', 'b/y.jpg'])
+        >>> table, shown = files_table(["/data/a/x.jpg", "/data/b/[y].jpg"], "file", "label")
+        >>> str(table.title), [cell.plain for cell in shown]
+        ('in /data', ['a/x.jpg', 'b/[y].jpg'])
     """
     absolute = [os.path.abspath(path) for path in paths]
     folder = os.path.commonpath([os.path.dirname(path) for path in absolute]) if paths else ""
-    table = Table(*headers, title=f"in {folder}" if folder else None)
+    table = Table(*headers, title=Text(f"in {folder}") if folder else None)
     table.columns[0].overflow = "fold"
     for column in table.columns[1:]:
         column.no_wrap = True
-    return table, [os.path.relpath(path, folder) for path in absolute]
+    return table, [Text(os.path.relpath(path, folder)) for path in absolute]
 
 
 SHOWN = 10
@@ -97,7 +99,9 @@ def print_models(
     speed: Callable[[str], float] | None = None,
 ) -> None:
     """The models registered for ``task`` with their sizes (counted for ``example`` inputs)
-    and, with ``speed`` (name -> milliseconds per image), how fast each runs here."""
+    and, with ``speed`` (name -> milliseconds per image), how fast each runs here: a table
+    on stdout, or with ``as_json`` ``{"items": [{name, summary, min_size, parameters,
+    ms_per_image?}]}``."""
     from deepimage.models.registry import list_models, parameter_count
 
     rows = [
@@ -113,9 +117,6 @@ def print_models(
         with Progress(console=console, transient=True) as bar:
             for row in bar.track(rows, description="timing"):
                 row["ms_per_image"] = round(speed(row["name"]), 1)
-    if as_json:
-        emit(rows, True)
-        return
     described = ", ".join(f"{key}={value}" for key, value in example.items())
     columns = ["model", "what it is", "min size", "parameters"] + ["ms/image"] * bool(speed)
     table = Table(*columns, caption=f"sizes for {described}")
@@ -127,4 +128,4 @@ def print_models(
             f"{row['parameters'] / 1e6:.2f}M",
         ]
         table.add_row(*cells, *([str(row["ms_per_image"])] if speed else []))
-    console.print(table)
+    emit({"items": rows}, as_json, table)

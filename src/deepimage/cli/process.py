@@ -5,10 +5,12 @@ options (``deepimage process blur --sigma 2 photos/ -o out``), plus ``compress``
 ``pipeline FILE.yaml`` and ``list``. Every command takes the same run options
 (``-o/--out``, ``--workers``, ``--inplace``, ``--skip-existing``, ``--skip-bad``,
 ``--quiet``, ``--json``) and calls :func:`deepimage.api.batch_process.process_files`.
+The summary goes to stdout (with ``--json`` the report, as in ``OUT/report.json``),
+progress and skipped files to stderr.
 
 Example:
     >>> from typer.testing import CliRunner
-    >>> "blur" in CliRunner().invoke(app, ["list"]).output
+    >>> "blur" in CliRunner().invoke(app, ["list"]).stdout
     True
 """
 
@@ -21,6 +23,7 @@ from typing import Any, Literal
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from deepimage.api.batch_process import (
     COMPRESS,
@@ -30,7 +33,7 @@ from deepimage.api.batch_process import (
     parse_step,
     process_files,
 )
-from deepimage.cli.output import JSON, QUIET, SHOWN, console, emit
+from deepimage.cli.output import JSON, QUIET, console, emit, print_skipped
 from deepimage.process.registry import Operation, Param, list_operations
 
 app = typer.Typer(
@@ -107,22 +110,17 @@ def _plain(text: str) -> str:
 def _run(inputs: list[str], steps: list[Step], run: dict[str, Any]) -> None:
     as_json = run.pop("as_json")
     report = process_files(inputs, run.pop("out"), steps, **run)
-    emit(report, as_json, _summary(report))
-
-
-def _summary(report: dict[str, Any]) -> str:
     totals = report["totals"]
-    lines = [
-        f"[bold]processed[/] {totals['processed']} of {totals['images']} images in "
-        f"{totals['seconds']:.1f} s ({totals['images_per_s'] or 0:.1f} images/s) "
-        f"into {report['outdir']}"
-    ]
-    if totals["skipped_existing"]:
-        lines.append(f"skipped {totals['skipped_existing']} existing outputs")
-    if totals["bad"]:
-        lines.append(f"skipped {totals['bad']} bad files (all listed in report.json):")
-        lines += [f"  {bad['path']}: {bad['reason']}" for bad in report["bad_files"][:SHOWN]]
-    return "\n".join(lines)
+    if not as_json:
+        if totals["skipped_existing"]:
+            console.print(f"skipped {totals['skipped_existing']} existing outputs")
+        print_skipped(report["skipped"])
+    summary = Text.assemble(
+        ("processed", "bold"),
+        f" {totals['processed']} of {totals['images']} images in {totals['seconds']:.1f} s "
+        f"({totals['images_per_s'] or 0:.1f} images/s) into {report['out_dir']}",
+    )
+    emit(report, as_json, summary)
 
 
 def _add_command(
@@ -181,15 +179,12 @@ _add_command(
 
 @app.command("list")
 def list_command(as_json: bool = JSON) -> None:
-    """Show every operation with its options."""
+    """Show every operation with its options (``--json``: ``{"items": [...]}``)."""
     catalog = operation_catalog()
-    if as_json:
-        emit(catalog, True)
-        return
     table = Table("operation", "group", "what it does", "options")
     for op in catalog:
         table.add_row(op["name"], op["group"], _plain(op["help"]), _options_text(op["options"]))
-    console.print(table)
+    emit({"items": catalog}, as_json, table)
 
 
 def _options_text(options: list[dict[str, Any]]) -> str:

@@ -18,37 +18,40 @@ import dlib
 import numpy as np
 
 from deepimage.errors import DeepImageError
-from deepimage.faces.detect import as_rgb
+from deepimage.faces.detect import as_rgb, dlib_rectangle
 from deepimage.faces.models import shape_predictor
 
-Boxes = np.ndarray | Sequence[Sequence[int]]
+Boxes = np.ndarray | Sequence[Sequence[float]]
+"""Face boxes: rows of float pixel-edge ``x1, y1, x2, y2`` (``x2 - x1`` is the width)."""
 
 
 def as_boxes(boxes: Boxes) -> np.ndarray:
-    """``boxes`` as an (N, 4) int64 array of ``xyxy`` rows.
+    """``boxes`` as an (N, 4) float64 array of pixel-edge ``xyxy`` rows.
 
     Example:
         >>> as_boxes([(1, 2, 3, 4)]).tolist(), as_boxes([]).shape
-        ([[1, 2, 3, 4]], (0, 4))
+        ([[1.0, 2.0, 3.0, 4.0]], (0, 4))
     """
     array = np.asarray(boxes, dtype=np.float64)
     if array.size == 0:
-        return np.zeros((0, 4), np.int64)
+        return np.zeros((0, 4), np.float64)
     if array.ndim != 2 or array.shape[1] != 4:
         raise DeepImageError(f"boxes must be rows of x1, y1, x2, y2, not shape {array.shape}")
-    return np.rint(array).astype(np.int64)
+    return array
 
 
 def face_shapes(rgb: np.ndarray, boxes: Boxes, points: Literal[5, 68]) -> Any:
-    """dlib's ``full_object_detections`` for ``boxes`` in an RGB image (see :func:`as_rgb`)."""
+    """dlib's ``full_object_detections`` for ``boxes`` in an RGB image (see :func:`as_rgb`),
+    each box given to dlib as its inclusive rectangle (:func:`dlib_rectangle`)."""
     predictor = shape_predictor(points)
     return dlib.full_object_detections(
-        [predictor(rgb, dlib.rectangle(*map(int, box))) for box in as_boxes(boxes)]
+        [predictor(rgb, dlib_rectangle(box)) for box in as_boxes(boxes)]
     )
 
 
 def landmarks(image: np.ndarray, boxes: Boxes, points: Literal[5, 68] = 68) -> np.ndarray:
-    """(N, points, 2) int64 ``x, y`` landmarks of each face box in a uint8 grey or RGB image.
+    """(N, points, 2) int64 ``x, y`` landmarks (pixel indices, as dlib gives them) of each
+    pixel-edge face box in a uint8 grey or RGB image.
 
     The 68 points follow the iBUG 300-W order (jaw 0-16, eyebrows 17-26, nose 27-35,
     eyes 36-47, mouth 48-67); the 5 points are the outer and inner corners of each eye

@@ -28,6 +28,7 @@ from deepimage.faces.detect import METHODS, Method, as_rgb, detect
 from deepimage.faces.embed import embed
 from deepimage.faces.models import cnn_detector, face_encoder, haar_detector, shape_predictor
 from deepimage.io.images import read_image
+from deepimage.io.paths import shown_path
 
 
 @dataclass(frozen=True)
@@ -68,13 +69,13 @@ def load_models(options: FaceOptions) -> None:
 
 
 def analyse_image(path: Path, options: FaceOptions) -> dict[str, Any]:
-    """``{path, faces: [{box, score, landmarks?, embedding?}]}``, or ``{path, error, reason}``
-    for a file that cannot be read."""
+    """``{path, faces: [{box, score, landmarks?, embedding?}]}`` (``path`` absolute, ``box``
+    pixel-edge ``xyxy``), or ``{path, error, reason}`` for a file that cannot be read."""
     try:
         image = as_rgb(read_image(path))  # once, not in each of detect, landmarks and embed
     except DeepImageError as error:
         reason = error.reason if isinstance(error, BadImageError) else str(error)
-        return {"path": str(path), "error": str(error), "reason": reason}
+        return {"path": shown_path(path), "error": str(error), "reason": reason}
     found = detect(image, options.method, options.upsample)
     faces: list[dict[str, Any]] = [
         {"box": box, "score": score}
@@ -88,4 +89,4 @@ def analyse_image(path: Path, options: FaceOptions) -> dict[str, Any]:
         vectors = embed(image, found.boxes, options.jitters)
         for face, vector in zip(faces, vectors.tolist(), strict=True):
             face["embedding"] = vector
-    return {"path": str(path), "faces": faces}
+    return {"path": shown_path(path), "faces": faces}

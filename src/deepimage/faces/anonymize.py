@@ -6,7 +6,7 @@ in hair and chin), change; every other pixel stays as it was.
 Example:
     >>> import numpy as np
     >>> image = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
-    >>> hidden = anonymize(image, [[10, 10, 19, 19]], "pixelate", margin=0.0)
+    >>> hidden = anonymize(image, [[10, 10, 20, 20]], "pixelate", margin=0.0)
     >>> changed = (hidden != image).any(axis=2)
     >>> bool(changed[10:20, 10:20].any()), bool(changed[:10].any() or changed[20:].any())
     (True, False)
@@ -30,10 +30,11 @@ METHODS: tuple[Method, ...] = ("blur", "pixelate")
 def face_regions(
     boxes: Boxes, shape: tuple[int, ...], margin: float = 0.2
 ) -> list[tuple[slice, slice]]:
-    """(rows, columns) slices of each ``xyxy`` box widened by ``margin``, inside ``shape``.
+    """(rows, columns) slices of each pixel-edge ``xyxy`` box widened by ``margin``, inside
+    ``shape``; a fractional edge takes in the pixel it cuts.
 
     Example:
-        >>> face_regions([[10, 10, 19, 19]], (100, 100), margin=0.5)
+        >>> face_regions([[10, 10, 20, 20]], (100, 100), margin=0.5)
         [(slice(5, 25, None), slice(5, 25, None))]
     """
     if margin < 0:
@@ -41,9 +42,9 @@ def face_regions(
     height, width = shape[:2]
     regions = []
     for x1, y1, x2, y2 in as_boxes(boxes).tolist():
-        pad_x, pad_y = round((x2 - x1 + 1) * margin), round((y2 - y1 + 1) * margin)
-        rows = slice(max(y1 - pad_y, 0), min(y2 + 1 + pad_y, height))
-        cols = slice(max(x1 - pad_x, 0), min(x2 + 1 + pad_x, width))
+        pad_x, pad_y = round((x2 - x1) * margin), round((y2 - y1) * margin)
+        rows = slice(max(math.floor(y1) - pad_y, 0), min(math.ceil(y2) + pad_y, height))
+        cols = slice(max(math.floor(x1) - pad_x, 0), min(math.ceil(x2) + pad_x, width))
         if rows.stop > rows.start and cols.stop > cols.start:
             regions.append((rows, cols))
     return regions

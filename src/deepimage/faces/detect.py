@@ -1,8 +1,14 @@
 """Finding faces: dlib's HOG and CNN (MMOD) detectors and OpenCV's Haar cascade.
 
-Boxes are absolute pixel ``xyxy`` = (left, top, right, bottom) as dlib reports them
-(``right`` and ``bottom`` are the last pixel inside the face), clipped to the image the way
-face_recognition's ``face_locations`` does, so HOG boxes equal its boxes exactly.
+Boxes are float pixel-edge ``[x1, y1, x2, y2]`` (``x2 - x1`` is the width; a box over a
+whole W x H image is ``[0, 0, W, H]``), the convention of every public boundary of
+deepimage. dlib's rectangles are inclusive (``right`` and ``bottom`` are the last pixel
+inside the face), so they are converted here, and back by :func:`dlib_rectangle` for the
+landmark and embedding calls, exactly. dlib's rectangles are clipped first the way
+face_recognition's ``face_locations`` clips them, so HOG boxes are its boxes (converted)
+and the embeddings its embeddings; that clipping keeps a right or bottom at the image's
+width or height, so a face cut by the right or bottom edge ends one pixel past it
+(``x2 = W + 1``).
 
 Example:
     >>> import numpy as np
@@ -13,9 +19,11 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal, NamedTuple
 
 import cv2
+import dlib
 import numpy as np
 
 from deepimage.errors import DeepImageError
@@ -26,7 +34,8 @@ METHODS: tuple[Method, ...] = ("hog", "cnn", "haar")
 
 
 class Detections(NamedTuple):
-    """Faces found in one image: ``boxes`` (N, 4) int64 ``xyxy`` and ``scores`` (N,)."""
+    """Faces found in one image: ``boxes`` (N, 4) float64 pixel-edge ``xyxy`` and
+    ``scores`` (N,)."""
 
     boxes: np.ndarray
     scores: np.ndarray
@@ -78,15 +87,38 @@ def detect(image: np.ndarray, method: Method = "hog", upsample: int = 1) -> Dete
     raise DeepImageError(f"unknown face detector {method!r}; use one of {', '.join(METHODS)}")
 
 
-def _trimmed(shape: tuple[int, ...], rects: Any, scores: Any) -> Detections:
-    """dlib rectangles clipped like face_recognition's ``_trim_css_to_bounds``."""
+def box_of_rectangle(rect: Any, shape: tuple[int, ...]) -> list[float]:
+    """The pixel-edge box of a dlib rectangle, clipped like face_recognition's
+    ``_trim_css_to_bounds`` (right and bottom to the image's width and height) and then
+    converted (``x2 = right + 1``).
+
+    Example:
+        >>> box_of_rectangle(dlib.rectangle(-5, 10, 79, 20), (60, 80))
+        [0.0, 10.0, 80.0, 21.0]
+    """
     height, width = shape[:2]
-    boxes = [
-        [max(r.left(), 0), max(r.top(), 0), min(r.right(), width), min(r.bottom(), height)]
-        for r in rects
-    ]
+    left, top = max(rect.left(), 0), max(rect.top(), 0)
+    right, bottom = min(rect.right(), width), min(rect.bottom(), height)
+    return [float(left), float(top), float(right + 1), float(bottom + 1)]
+
+
+def dlib_rectangle(box: Sequence[float]) -> Any:
+    """The dlib rectangle of a pixel-edge box, the inverse of :func:`box_of_rectangle`
+    (``right = x2 - 1``; fractional edges are rounded to the nearest pixel edge).
+
+    Example:
+        >>> dlib_rectangle([0.0, 10.0, 80.0, 21.0])
+        rectangle(0,10,79,20)
+    """
+    x1, y1, x2, y2 = (round(float(value)) for value in box)
+    return dlib.rectangle(x1, y1, x2 - 1, y2 - 1)
+
+
+def _trimmed(shape: tuple[int, ...], rects: Any, scores: Any) -> Detections:
+    """dlib rectangles as clipped pixel-edge boxes (:func:`box_of_rectangle`)."""
+    boxes = [box_of_rectangle(rect, shape) for rect in rects]
     return Detections(
-        np.array(boxes, np.int64).reshape(-1, 4), np.array(scores, np.float64).reshape(-1)
+        np.array(boxes, np.float64).reshape(-1, 4), np.array(scores, np.float64).reshape(-1)
     )
 
 
@@ -99,5 +131,5 @@ def _haar(rgb: np.ndarray, upsample: int) -> Detections:
         gray, scaleFactor=1.1, minNeighbors=5, outputRejectLevels=True
     )
     xywh = np.array(objects, np.float64).reshape(-1, 4) / scale
-    boxes = np.rint(np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:] - 1], axis=1))
-    return Detections(boxes.astype(np.int64), np.array(weights, np.float64).reshape(-1))
+    boxes = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+    return Detections(boxes, np.array(weights, np.float64).reshape(-1))

@@ -24,7 +24,8 @@ EMBEDDING_SIZE = 128
 
 
 def embed(image: np.ndarray, boxes: Boxes, jitters: int = 1) -> np.ndarray:
-    """(N, 128) float64 embeddings of the faces at ``boxes`` (``xyxy``) in a uint8 image.
+    """(N, 128) float64 embeddings of the faces at pixel-edge ``xyxy`` ``boxes`` in a uint8
+    image.
 
     ``jitters`` > 1 averages the embeddings of that many randomly shifted, zoomed and
     flipped copies of each face (dlib's fixed-seed jitter, so repeatable): a little more
