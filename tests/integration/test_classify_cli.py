@@ -58,7 +58,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def test_train_writes_a_complete_run_folder(trained_run: dict) -> None:
     report = trained_run["report"]
-    run = Path(report["run_dir"])
+    run = Path(report["out_dir"])
     for name in [
         "config.yaml",
         "metrics.csv",
@@ -72,19 +72,21 @@ def test_train_writes_a_complete_run_folder(trained_run: dict) -> None:
     last = load_checkpoint(run / "checkpoints" / "last.ckpt")
     assert "optimizer_states" not in best and "optimizer_states" in last  # resume needs them
     assert report["epochs"] == 3 and report["train_images_per_s"] > 0
-    assert report["test"]["top1"] > 0.5  # 4 classes: chance is 0.25
+    assert report["test"]["metrics"]["top1"] > 0.5  # 4 classes: chance is 0.25
 
 
 def test_evaluate_reports_metrics_and_plots(trained_run: dict, deepimage, tmp_path: Path) -> None:
-    run = trained_run["report"]["run_dir"]
+    run = trained_run["report"]["out_dir"]
     out = tmp_path / "eval"
     result = deepimage("classify", "evaluate", "--model", run, "--data", str(trained_run["folder"]),
                        "--split", "test", "--out", str(out), "--json")  # fmt: skip
     assert result.code == 0, result.stderr
-    metrics = result.json()
+    document = result.json()  # the evaluate shape: headline figures under "metrics"
+    metrics = document["metrics"]
     assert 0 <= metrics["top1"] <= metrics["top5"] <= 1
-    assert len(metrics["per_class"]) == 4 and 0 <= metrics["ece"] <= 1
-    assert sum(map(sum, metrics["confusion_matrix"])) == metrics["images"]
+    assert len(document["per_class"]) == 4 and 0 <= metrics["ece"] <= 1
+    assert sum(map(sum, document["confusion_matrix"])) == document["images"]
+    assert document["out_dir"] == str(out) and document["skipped"] == []
     assert (out / "confusion_test.png").is_file() and (out / "confusion_test.csv").is_file()
 
 
@@ -95,7 +97,7 @@ def test_predict_labels_files_folders_and_globs(trained_run: dict, deepimage) ->
     result = deepimage("classify", "predict", str(first_class), str(folder / "*" / "1*.png"),
                        "--model", ckpt, "--top-k", "2", "--json")  # fmt: skip
     assert result.code == 0, result.stderr
-    rows = result.json()
+    rows = result.json()["results"]  # the predict shape: {task, model, results, skipped, ...}
     assert len(rows) >= 30
     assert set(rows[0]) == {"path", "label", "score", "top"} and len(rows[0]["top"]) == 2
     hits = [r["label"] == Path(r["path"]).parent.name for r in rows[:30]]
@@ -122,10 +124,10 @@ def test_skip_bad_trains_and_lists_the_bad_files(tmp_path: Path, deepimage, requ
     result = deepimage("classify", "train", "--data", str(folder), "--epochs", "1", "--skip-bad",
                        "--runs", str(tmp_path / "runs"), *FAST)  # fmt: skip
     assert result.code == 0, result.stderr
-    listed = sorted(item["path"] for item in result.json()["bad_files"])
+    listed = sorted(item["path"] for item in result.json()["skipped"])
     assert listed == bad
-    saved = json.loads((Path(result.json()["run_dir"]) / "report.json").read_text())
-    assert len(saved["bad_files"]) == 4
+    saved = json.loads((Path(result.json()["out_dir"]) / "report.json").read_text())
+    assert len(saved["skipped"]) == 4
 
 
 def test_malicious_model_files_are_refused_everywhere(
@@ -138,7 +140,7 @@ def test_malicious_model_files_are_refused_everywhere(
     (evil_run / "checkpoints").mkdir(parents=True)
     write_malicious_checkpoint(evil_run / "checkpoints" / "last.ckpt", marker)
     (evil_run / "config.yaml").write_text(
-        Path(trained_run["report"]["run_dir"], "config.yaml").read_text()
+        Path(trained_run["report"]["out_dir"], "config.yaml").read_text()
     )
     folder = str(trained_run["folder"])
     commands = [
@@ -197,7 +199,7 @@ def test_a_run_killed_in_its_third_epoch_resumes_to_the_same_result(tmp_path: Pa
     assert resumed.returncode == 0, resumed.stderr
     result = json.loads(resumed.stdout.strip().splitlines()[-1])
     assert result["epochs"] == expected["epochs"] == 5
-    assert abs(result["test"]["top1"] - expected["test"]["top1"]) <= 0.002
+    assert abs(result["test"]["metrics"]["top1"] - expected["test"]["metrics"]["top1"]) <= 0.002
     assert not list((run / "checkpoints").glob("*.tmp"))
 
 
@@ -218,7 +220,7 @@ def test_ddp_on_two_cpu_processes_trains_and_checkpoints(tmp_path: Path, deepima
     assert result.code == 0, result.stderr
     report = result.json()
     assert Path(report["best_checkpoint"]).is_file()
-    assert report["test"]["top1"] > 0.3
+    assert report["test"]["metrics"]["top1"] > 0.3
 
 
 def test_predict_names_bad_files_or_skips_them(
@@ -235,5 +237,5 @@ def test_predict_names_bad_files_or_skips_them(
     assert bad[0] in stopped.stderr.replace("\n", "")
     skipped = deepimage("classify", "predict", str(folder), "--model", ckpt, "--json", "--skip-bad")
     assert skipped.code == 0, skipped.stderr
-    assert [Path(r["path"]).name for r in skipped.json()] == ["a_good.png"]
+    assert [Path(r["path"]).name for r in skipped.json()["results"]] == ["a_good.png"]
     assert all(Path(p).name in skipped.stderr.replace("\n", "") for p in bad)

@@ -21,7 +21,9 @@ from tests.conftest import CliResult, data_dir, run_deepimage
 from deepimage.api import Detector
 from deepimage.data.detection import DetectionData, load_detection_data, write_voc
 from deepimage.engine.checkpoints import load_checkpoint
+from deepimage.tasks.detection_hooks import write_outputs
 from deepimage.tasks.detection_metrics import SUMMARY_NAMES
+from deepimage.tasks.detection_spec import DetectPredict
 
 MODEL = "fasterrcnn_mobilenet_v3_large_320_fpn"
 FAST = ["--img-size", "128", "--batch-size", "4", "--quiet", "--json"]
@@ -69,8 +71,8 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
 def test_train_reports_run_checkpoint_and_map(trained: tuple[Path, dict]) -> None:
     _, report = trained
     assert Path(report["best_checkpoint"]).is_file()
-    assert abs(best_logged_map50(report["run_dir"]) - report["map50"]) < 1e-6
-    assert 0 <= report["map"] <= report["map50"] <= 1
+    assert abs(best_logged_map50(report["out_dir"]) - report["val"]["metrics"]["map50"]) < 1e-6
+    assert 0 <= report["val"]["metrics"]["map"] <= report["val"]["metrics"]["map50"] <= 1
     assert 1 <= report["epochs"] < 50  # the 0.4-minute budget ended it
     assert report["skipped_steps"] == 0
     pr_curve, examples = map(Path, report["val"]["plots"])
@@ -90,7 +92,7 @@ def test_ddp_scores_the_whole_val_set_on_every_rank(tmp_path: Path) -> None:
     and it equals the single-process evaluation of the best checkpoint."""
     _, report = train_report(tmp_path, 5, "--epochs", "2", "--devices", "2")
     assert report["epochs"] == 2
-    assert abs(best_logged_map50(report["run_dir"]) - report["map50"]) < 1e-6
+    assert abs(best_logged_map50(report["out_dir"]) - report["val"]["metrics"]["map50"]) < 1e-6
 
 
 def test_best_checkpoint_holds_only_the_averaged_weights(trained: tuple[Path, dict]) -> None:
@@ -120,10 +122,10 @@ def test_predict_json_is_in_original_pixels_with_annotated_copies(
     out = tmp_path / "annotated"
     result = run_deepimage(
         "detect", "predict", str(photo), *val_images(data),
-        "--model", report["run_dir"], "--conf", "0.0", "-o", str(out), "--json",
+        "--model", report["out_dir"], "--conf", "0.0", "-o", str(out), "--json",
     )  # fmt: skip
     assert result.code == 0, result.stderr
-    rows = result.json()
+    rows = result.json()["results"]  # the predict shape: {task, model, results, skipped, out_dir}
     assert Path(rows[0]["path"]).name == "photo.jpg"
     assert len(rows) == 7
     big = rows[0]["detections"]
@@ -149,8 +151,9 @@ def test_annotated_copies_draw_only_detections_above_min_score(
     drawn = {}
     for min_score in (0.0, 0.5):
         out = tmp_path / str(min_score)
-        (written,) = detector.save_annotated(results, out, min_score=min_score)
-        drawn[min_score] = np.asarray(Image.open(written)) != 128
+        settings = DetectPredict(out=str(out), draw_conf=min_score)
+        assert write_outputs(detector.task, results, settings) == str(out)
+        drawn[min_score] = np.asarray(Image.open(out / "grey.png")) != 128
     assert drawn[0.0][10:90, 10:90].any() and not drawn[0.5][10:90, 10:90].any()
     assert drawn[0.5][50:180, 150:280].any()
 
@@ -159,10 +162,11 @@ def test_evaluate_equals_cocoeval_on_predict_output(
     trained: tuple[Path, dict], tmp_path: Path
 ) -> None:
     data, report = trained
-    common = ["--model", report["run_dir"], "--conf", "0.001"]
+    common = ["--model", report["out_dir"], "--conf", "0.001"]
     evaluated = run_deepimage("detect", "evaluate", "--data", str(data), *common, "--json")
     assert evaluated.code == 0, evaluated.stderr
-    metrics = evaluated.json()
+    metrics = evaluated.json()["metrics"]
+    plots = evaluated.json()["plots"]
     predicted = run_deepimage("detect", "predict", *val_images(data), *common, "--json")
     assert predicted.code == 0, predicted.stderr
     coco_dir = tmp_path / "coco"
@@ -176,7 +180,7 @@ def test_evaluate_equals_cocoeval_on_predict_output(
             "bbox": [x1, y1, x2 - x1, y2 - y1],
             "score": found["score"],
         }
-        for row in predicted.json()
+        for row in predicted.json()["results"]
         for found in row["detections"]
         for x1, y1, x2, y2 in [found["box"]]
     ]
@@ -189,7 +193,7 @@ def test_evaluate_equals_cocoeval_on_predict_output(
     direct = dict(zip(SUMMARY_NAMES, evaluator.stats, strict=True))
     for name in SUMMARY_NAMES:
         assert metrics[name] == pytest.approx(direct[name], abs=1e-4), name
-    assert Path(metrics["plots"][0]).is_file()
+    assert Path(plots[0]).is_file()
 
 
 def broken_raccoon(root: Path) -> tuple[Path, list[str]]:
@@ -212,7 +216,7 @@ def test_broken_data_is_named_and_skipped(
     data, broken = broken_raccoon(tmp_path / "voc")
     inspected = deepimage("data", "inspect", str(data), "--json")
     assert inspected.code == 0, inspected.stderr
-    named = " ".join(inspected.json()["broken_files"])
+    named = " ".join(row["path"] for row in inspected.json()["skipped"])  # was broken_files
     assert all(name in named for name in broken), (broken, named)
     assert inspected.json()["issue_counts"]["clipped_box"] >= 1
     runs = ["--runs", str(tmp_path / "runs"), "--epochs", "1", *FAST]
@@ -223,9 +227,12 @@ def test_broken_data_is_named_and_skipped(
     )
     assert skipped.code == 0, skipped.stderr
     report = skipped.json()
-    assert report["skipped_steps"] == 0 and np.isfinite(report["map"])
+    assert report["skipped_steps"] == 0 and np.isfinite(report["val"]["metrics"]["map"])
     assert {issue["kind"] for issue in report["issues"]} >= {
         "malformed_annotation", "unknown_class", "bad_image", "clipped_box",
     }  # fmt: skip
-    assert json.loads((Path(report["run_dir"]) / "report.json").read_text())["map"] == report["map"]
+    assert (
+        json.loads((Path(report["out_dir"]) / "report.json").read_text())["val"]["metrics"]["map"]
+        == report["val"]["metrics"]["map"]
+    )
     shutil.rmtree(tmp_path / "runs")

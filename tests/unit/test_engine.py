@@ -92,16 +92,16 @@ def test_ranks_share_the_data_without_overlap() -> None:
 
 def test_augmentation_repeats_with_the_same_generator_state() -> None:
     x = torch.rand(6, 1, 28, 28)
-    a = augment_batch(x, "strong", torch.Generator().manual_seed(5))
-    b = augment_batch(x, "strong", torch.Generator().manual_seed(5))
-    c = augment_batch(x, "strong", torch.Generator().manual_seed(6))
+    a = augment_batch(x, "classify-strong", torch.Generator().manual_seed(5))
+    b = augment_batch(x, "classify-strong", torch.Generator().manual_seed(5))
+    c = augment_batch(x, "classify-strong", torch.Generator().manual_seed(6))
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
 def test_light_augmentation_shifts_but_keeps_content() -> None:
     image = torch.zeros(1, 1, 28, 28)
     image[..., 10:18, 10:18] = 1.0
-    moved = augment_batch(image, "light", torch.Generator().manual_seed(0))
+    moved = augment_batch(image, "classify-light", torch.Generator().manual_seed(0))
     assert moved.sum().item() == pytest.approx(image.sum().item(), rel=0.05)
     assert np.abs(moved.numpy() - image.numpy()).sum() > 0
 

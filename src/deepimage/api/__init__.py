@@ -1,4 +1,5 @@
-"""The Python API: one class per task with fit / evaluate / predict / load.
+"""The Python API: ``Model`` (any registered task) and one named class per task, with
+fit / evaluate / predict / load / resume.
 
 Imported lazily, so that commands which need no torch (``deepimage process``) start fast.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Classifier", "Detector", "FaceRecognizer"]
+__all__ = ["Classifier", "Detector", "FaceRecognizer", "Model"]
 
 
 def __getattr__(name: str) -> Any:
@@ -19,6 +20,10 @@ def __getattr__(name: str) -> Any:
         from deepimage.api.detector import Detector
 
         return Detector
+    if name == "Model":
+        from deepimage.api.model import Model
+
+        return Model
     if name == "FaceRecognizer":
         from deepimage.api.faces import FaceRecognizer
 

@@ -1,4 +1,9 @@
-"""``deepimage demo``: the whole classification workflow on data that ships with scikit-learn."""
+"""``deepimage demo``: the whole classification workflow on data that ships with scikit-learn.
+
+Training progress and the banner go to stderr; the summary (test accuracy, the labelled
+samples, the run folder and its plots) to stdout, or with ``--json`` the training report
+plus the samples' predictions under ``results``.
+"""
 
 from __future__ import annotations
 
@@ -31,17 +36,17 @@ def demo(
         quiet=quiet,
         device="cpu",
     )
-    run_dir = Path(report["run_dir"])
+    run_dir = Path(report["out_dir"])
     samples = _write_samples(run_dir / "samples")
     predictions = clf.predict([str(p) for p in samples], top_k=3)
     lines = [
-        f"test top1 {report['test']['top1']:.4f} on {report['test']['images']} images "
+        f"test top1 {report['test']['metrics']['top1']:.4f} on {report['test']['images']} images "
         f"({report['train_images_per_s']:.0f} training images/s)",
         *(f"  {Path(p['path']).name}: {p['label']} ({p['score']:.2f})" for p in predictions),
         f"run folder: {run_dir}",
         plot_lines(sorted((run_dir / "plots").glob("*.png"))),
     ]
-    emit({**report, "predictions": predictions}, as_json, "\n".join(lines))
+    emit({**report, "results": list(predictions)}, as_json, "\n".join(lines))
 
 
 def _write_samples(folder: Path, count: int = 6) -> list[Path]:

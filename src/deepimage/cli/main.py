@@ -14,9 +14,14 @@ import typer
 from rich.text import Text
 
 from deepimage import __version__
-from deepimage.cli import augment, classify, data, demo, detect, face, process
+from deepimage.cli import augment, data, demo, detect, face, process
 from deepimage.cli.output import console
+from deepimage.cli.tasks import task_app
 from deepimage.errors import DeepImageError
+from deepimage.tasks.registry import task_specs
+
+EXTRA_COMMANDS = {"detect": detect.add_commands}
+"""Commands of a task beyond the generated models/train/evaluate/predict."""
 
 app = typer.Typer(
     help="deepimage: deep-learning image processing from one command.",
@@ -24,11 +29,14 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(classify.app, name="classify")
+for _spec in task_specs():
+    _group = task_app(_spec)
+    if _spec.name in EXTRA_COMMANDS:
+        EXTRA_COMMANDS[_spec.name](_group)
+    app.add_typer(_group, name=_spec.name)
 app.add_typer(data.app, name="data")
 app.add_typer(process.app, name="process")
 app.add_typer(augment.app, name="augment")
-app.add_typer(detect.app, name="detect")
 app.add_typer(face.app, name="face")
 app.command("demo")(demo.demo)
 

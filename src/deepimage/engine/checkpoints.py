@@ -15,15 +15,13 @@ from __future__ import annotations
 import os
 import pickle
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import torch
 from lightning.pytorch.plugins.io import TorchCheckpointIO
 
 from deepimage.errors import ModelFileError
 from deepimage.io.files import atomic_write
-
-T = TypeVar("T", bound=torch.nn.Module)
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
@@ -56,22 +54,6 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     if not isinstance(checkpoint, dict):
         raise ModelFileError(f"{path}: not a deepimage checkpoint (expected a dictionary).")
     return checkpoint
-
-
-def rebuild_task(task_class: type[T], checkpoint: dict[str, Any], source: str, kind: str) -> T:
-    """A task of ``task_class`` rebuilt from a checkpoint that :func:`load_checkpoint` read:
-    its hyperparameters make the model, then the weights are loaded; ready for inference."""
-    try:
-        hparams = dict(checkpoint["hyper_parameters"])
-        state = checkpoint["state_dict"]
-    except (KeyError, TypeError):
-        raise ModelFileError(
-            f"{source}: not a deepimage {kind} checkpoint (no hyper_parameters/state_dict)."
-        ) from None
-    hparams["pretrained"] = False
-    task = task_class(**hparams)
-    task.load_state_dict(state)
-    return task.eval()
 
 
 def load_matching_weights(

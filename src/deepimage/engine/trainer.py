@@ -1,5 +1,6 @@
 """The Lightning Trainer every task trains with: run-folder checkpoints and metrics,
-early stopping, a time budget, a rich progress bar, device and DDP selection.
+early stopping, a time budget, gradient clipping, a rich progress bar (on stderr), device,
+DDP and multi-node selection.
 
 Example:
     >>> import tempfile
@@ -39,10 +40,11 @@ class TrainerOptions:
     """How to train, independent of the task."""
 
     epochs: int = 10
-    monitor: str = "val/acc"
+    monitor: str | None = None  # the metric that picks best.ckpt; None: the latest epoch
     mode: str = "max"
     device: str = "auto"
     devices: int = 1
+    num_nodes: int = 1
     deterministic: bool = False
     time_minutes: float | None = None
     patience: int | None = None
@@ -101,7 +103,7 @@ class ThroughputMeter(Callback):
     ) -> None:
         now = time.perf_counter()
         if batch_idx >= self.WARMUP_BATCHES and self._last is not None:
-            self.images += len(batch[1]) * trainer.world_size
+            self.images += pl_module.batch_size(batch) * trainer.world_size
             self.seconds += now - self._last
             pl_module.log("img/s", self.images_per_s, prog_bar=True, rank_zero_only=True)
         self._last = now
@@ -133,19 +135,20 @@ def build_trainer(
         dirpath=run_dir / "checkpoints", filename="last", enable_version_counter=False
     )
     all_callbacks: list[Callback] = [best, last, *(callbacks or [])]
-    if options.patience:
+    if options.patience and options.monitor:
         all_callbacks.append(
             EarlyStopping(options.monitor, patience=options.patience, mode=options.mode)
         )
     if not options.quiet:
-        all_callbacks.append(RichProgressBar(leave=True))
+        all_callbacks.append(RichProgressBar(leave=True, console_kwargs={"stderr": True}))
     return pl.Trainer(
         default_root_dir=run_dir,
         max_epochs=options.epochs,
         max_time={"minutes": options.time_minutes} if options.time_minutes else None,
         accelerator=accelerator,
         devices=options.devices,
-        strategy="ddp" if options.devices > 1 else "auto",
+        num_nodes=options.num_nodes,
+        strategy="ddp" if options.devices * options.num_nodes > 1 else "auto",
         precision=precision_for(accelerator),
         deterministic=options.deterministic,
         gradient_clip_val=options.gradient_clip,

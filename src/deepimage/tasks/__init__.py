@@ -1,1 +1,4 @@
-"""One LightningModule per task: loss, metrics, optimizers."""
+"""Tasks: each one a registered spec (light, in ``<task>_spec.py``) and its hooks, its
+LightningModule and its metrics (heavy). Importing this package registers the tasks."""
+
+from deepimage.tasks import classification_spec, detection_spec  # noqa: F401  (registers)

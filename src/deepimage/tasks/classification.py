@@ -1,5 +1,6 @@
 """The classification LightningModule: uint8 batches in, normalised and augmented on the
-device, cross-entropy with optional label smoothing, AdamW or SGD, cosine or one-cycle.
+device, cross-entropy with optional label smoothing; optimizer, schedule, EMA and the
+non-finite-loss guard come from :class:`~deepimage.engine.module.TaskModule`.
 
 Its hyperparameters (plain data only) are everything needed to rebuild the model, so a
 checkpoint is a complete model file.
@@ -16,22 +17,19 @@ from __future__ import annotations
 
 from typing import Any
 
-import lightning.pytorch as pl
 import torch
 import torch.nn.functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
-from deepimage.engine.checkpoints import rebuild_task
-from deepimage.errors import DeepImageError
+from deepimage.engine.module import TaskModule
 from deepimage.models import create_model
-from deepimage.transforms.batch import augment_batch, preset
-
-OPTIMIZERS = ("adamw", "sgd")
-SCHEDULES = ("cosine", "onecycle", "none")
+from deepimage.transforms.batch import augment_batch
 
 
-class ClassificationTask(pl.LightningModule):
+class ClassificationTask(TaskModule):
     """Trains and runs a registry classifier on N x C x H x W uint8 batches."""
+
+    task_name = "classify"
 
     def __init__(
         self,
@@ -49,15 +47,11 @@ class ClassificationTask(pl.LightningModule):
         augment: str = "none",
         seed: int = 0,
         pretrained: bool = False,
+        warmup_steps: int = 0,
+        ema_decay: float = 0.0,
+        time_budget_s: float | None = None,
     ) -> None:
         super().__init__()
-        if optimizer not in OPTIMIZERS:
-            raise DeepImageError(
-                f"unknown optimizer {optimizer!r}: choose {', '.join(OPTIMIZERS)}."
-            )
-        if schedule not in SCHEDULES:
-            raise DeepImageError(f"unknown schedule {schedule!r}: choose {', '.join(SCHEDULES)}.")
-        preset(augment)
         self.save_hyperparameters()
         self.net = create_model(
             "classify",
@@ -71,10 +65,20 @@ class ClassificationTask(pl.LightningModule):
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
         self.train_acc = MulticlassAccuracy(len(classes), average="micro")
         self.val_acc = MulticlassAccuracy(len(classes), average="micro")
+        self.init_engine()
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Logits for a uint8 batch (or a float batch already in [0, 1])."""
-        return self.net(self._normalise(self._to_unit(images)))
+        return self.inference_net(self._normalise(self._to_unit(images)))
+
+    def model_card(self) -> dict[str, Any]:
+        hp = self.hparams
+        return {
+            "model": hp.model,
+            "classes": list(hp.classes),
+            "input": {"size": hp.img_size, "channels": hp.in_channels},
+            "normalise": {"mean": list(hp.mean), "std": list(hp.std)},
+        }
 
     @staticmethod
     def _to_unit(images: torch.Tensor) -> torch.Tensor:
@@ -97,14 +101,13 @@ class ClassificationTask(pl.LightningModule):
         # dropout draws from the global generator: seed it per epoch so resuming repeats it
         torch.manual_seed(hash((self.hparams.seed, self.current_epoch, self.global_rank)) % 2**63)
 
-    def training_step(
+    def compute_loss(
         self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int
     ) -> torch.Tensor:
         images, labels = batch
         logits = self.net(self._normalise(self._augment(images, batch_idx)))
         loss = F.cross_entropy(logits, labels, label_smoothing=self.hparams.label_smoothing)
         self.train_acc(logits, labels)
-        self.log("train/loss", loss, prog_bar=True)
         self.log("train/acc", self.train_acc, on_step=False, on_epoch=True)
         return loss
 
@@ -114,29 +117,3 @@ class ClassificationTask(pl.LightningModule):
         self.val_acc(logits, labels)
         self.log("val/loss", F.cross_entropy(logits, labels), sync_dist=True)
         self.log("val/acc", self.val_acc, prog_bar=True)
-
-    def configure_optimizers(self) -> Any:
-        hp = self.hparams
-        if hp.optimizer == "sgd":
-            opt = torch.optim.SGD(
-                self.parameters(),
-                lr=hp.lr,
-                momentum=0.9,
-                nesterov=True,
-                weight_decay=hp.weight_decay,
-            )
-        else:
-            opt = torch.optim.AdamW(self.parameters(), lr=hp.lr, weight_decay=hp.weight_decay)
-        if hp.schedule == "none":
-            return opt
-        steps = max(1, int(self.trainer.estimated_stepping_batches))
-        if hp.schedule == "onecycle":
-            sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=hp.lr, total_steps=steps)
-        else:
-            sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "step"}}
-
-
-def task_from_checkpoint(checkpoint: dict[str, Any], source: str) -> ClassificationTask:
-    """Rebuild a trained classifier from a checkpoint loaded with ``load_checkpoint``."""
-    return rebuild_task(ClassificationTask, checkpoint, source, "classifier")

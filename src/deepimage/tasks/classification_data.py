@@ -1,4 +1,4 @@
-"""Turn a loaded data set into batch datasets at the model's input size and channels.
+"""Classification data as batch datasets at the model's input size and channels.
 
 Example:
     >>> from deepimage.data.classification import load_classification_data
@@ -67,13 +67,14 @@ def _batches(split: Split, channels: int, size: int) -> TensorBatches | FileBatc
     labels = torch.as_tensor(split.labels, dtype=torch.int64)
     if split.images is None:
         return FileBatches(split.paths or [], split.labels, channels, size)
-    images = _match_channels(split.images, channels)
+    images = match_channels(split.images, channels)
     if images.shape[1] != size or images.shape[2] != size:
         images = np.stack([resize_uint8(img, size).reshape(size, size, channels) for img in images])
     return TensorBatches(to_chw_tensor(images), labels)
 
 
-def _match_channels(images: np.ndarray, channels: int) -> np.ndarray:
+def match_channels(images: np.ndarray, channels: int) -> np.ndarray:
+    """N x H x W [x C] uint8 images with ``channels`` channels (grey by process.grayscale)."""
     if images.ndim == 3:
         images = images[..., None]
     if images.shape[-1] == channels:

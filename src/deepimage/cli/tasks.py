@@ -1,0 +1,224 @@
+"""``deepimage TASK models|train|evaluate|predict`` for every registered task, generated
+from its spec (``tasks/registry.py``) and its settings dataclasses. Nothing here is
+written per task: adding a task adds its commands.
+
+Example:
+    >>> from typer.testing import CliRunner
+    >>> from deepimage.tasks.registry import task_spec
+    >>> "--label-smoothing" in CliRunner().invoke(task_app(task_spec("classify")), ["train", "--help"]).output
+    True
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from deepimage.cli.output import (
+    DEVICE,
+    JSON,
+    QUIET,
+    console,
+    emit,
+    files_table,
+    plot_lines,
+    print_models,
+    print_skipped,
+)
+from deepimage.cli.settings import given, keyword, make_command, settings_parameters
+from deepimage.io.paths import shown_path
+from deepimage.tasks.registry import TaskSpec
+
+MODEL_FILE = typer.Option(..., "--model", "-m", help="A .ckpt file or a run folder.")
+CONFIG = typer.Option(
+    None, "--config", help="Replay a run's config.yaml; flags given beside it override it."
+)
+RESUME = typer.Option(None, "--resume", help="Continue the killed run in this run folder.")
+INPUTS = typer.Argument(..., help="Image files, folders or glob patterns.")
+
+
+def task_app(spec: TaskSpec) -> typer.Typer:
+    """The command group of one task."""
+    app = typer.Typer(help=spec.help, no_args_is_help=True)
+    noun = spec.noun
+    _add(
+        app,
+        "models",
+        f"List the {spec.name} models with their sizes.",
+        _models(spec),
+        [
+            keyword(
+                "speed",
+                bool,
+                typer.Option(
+                    spec.name == "detect",
+                    "--speed/--no-speed",
+                    help="Time one image through each model, here.",
+                ),
+            ),
+            keyword("device", str, DEVICE),
+            keyword("as_json", bool, JSON),
+        ],
+    )
+    _add(
+        app,
+        "train",
+        f"Train a {noun}: writes a run folder (runs/{spec.name}/NAME) with config.yaml, "
+        "metrics.csv, checkpoints, plots and report.json.\n\n"
+        f"Example: deepimage {spec.name} train --data DATA --epochs 10 --json",
+        _train(spec),
+        [
+            *settings_parameters(spec.train),
+            keyword("config", Path | None, CONFIG),
+            keyword("resume", Path | None, RESUME),
+            keyword("quiet", bool, QUIET),
+            keyword("as_json", bool, JSON),
+        ],
+    )
+    _add(
+        app,
+        "evaluate",
+        f"Score a trained {noun} on a split of a data set, with plots.\n\n"
+        f"Example: deepimage {spec.name} evaluate --model runs/{spec.name}/NAME --data DATA",
+        _evaluate(spec),
+        [
+            keyword("model_file", Path, MODEL_FILE),
+            *settings_parameters(spec.evaluate),
+            keyword("as_json", bool, JSON),
+        ],
+    )
+    _add(
+        app,
+        "predict",
+        f"Run a trained {noun} on images; --json prints {{task, model, results, skipped, "
+        f"out_dir}}.\n\nExample: deepimage {spec.name} predict --model runs/{spec.name}/NAME "
+        "photos/ --json",
+        _predict(spec),
+        [
+            keyword("inputs", list[str], INPUTS),
+            keyword("model_file", Path, MODEL_FILE),
+            *settings_parameters(spec.predict),
+            keyword("quiet", bool, QUIET),
+            keyword("as_json", bool, JSON),
+        ],
+    )
+    return app
+
+
+def _add(app: typer.Typer, name: str, help_text: str, body: Any, parameters: list) -> None:
+    app.command(name, help=help_text)(make_command(body, parameters, help_text))
+
+
+def _models(spec: TaskSpec) -> Any:
+    def body(speed: bool, device: str, as_json: bool) -> None:
+        timing = None
+        if speed:
+            latency = spec.hooks().model_latency
+            if latency is None:
+                raise typer.BadParameter(f"{spec.name} models has no timing; drop --speed.")
+            timing = lambda name: latency(name, device)  # noqa: E731
+        print_models(spec.name, spec.models_example, as_json, timing)
+
+    return body
+
+
+def _train(spec: TaskSpec) -> Any:
+    def body(
+        config: Path | None, resume: Path | None, quiet: bool, as_json: bool, **values: Any
+    ) -> None:
+        from deepimage.api.model import Model
+
+        settings = given(values)
+        if resume:
+            report = Model.resume(resume, quiet=quiet, task=spec.name, **settings)
+        else:
+            report = Model(task=spec.name).fit(config=config, quiet=quiet, **settings)
+        if not report:  # a DDP worker process
+            return
+        for issue in report.get("issues", []):
+            console.print(f"  {issue['kind']}: {issue['path']}: {issue['detail']}", markup=False)
+        print_skipped(report["skipped"])
+        emit(report, as_json, _train_summary(spec, report))
+
+    return body
+
+
+def _train_summary(spec: TaskSpec, report: dict[str, Any]) -> str:
+    lines = [
+        f"trained {report['model']} on {report['data']} for {report['epochs']} epochs "
+        f"({report['train_images_per_s']:.0f} images/s)"
+    ]
+    for split in ("val", "test"):
+        if split in report:
+            metrics = report[split]["metrics"]
+            figures = "  ".join(f"{name} {metrics[name]:.4f}" for name in spec.headline)
+            lines.append(f"{split}: {figures}")
+    lines.append(f"run folder: {report['out_dir']}  (plots in plots/)")
+    return "\n".join(lines)
+
+
+def _evaluate(spec: TaskSpec) -> Any:
+    def body(model_file: Path, as_json: bool, **values: Any) -> None:
+        from deepimage.api.model import Model
+
+        result = Model.load(model_file, task=spec.name).evaluate(**given(values))
+        print_skipped(result["skipped"])
+        title = f"{result['data']} [{result['split']}], {result['images']} images"
+        metrics = Table("metric", "value", title=title)
+        for name, value in result["metrics"].items():
+            metrics.add_row(name, f"{value:.4f}")
+        emit(
+            result,
+            as_json,
+            metrics,
+            _per_class_table(result["per_class"]),
+            plot_lines(result["plots"]),
+        )
+
+    return body
+
+
+def _per_class_table(rows: list[dict[str, Any]]) -> Table | None:
+    if not rows:
+        return None
+    table = Table(*rows[0])
+    for row in rows:
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()))
+    return table
+
+
+def _predict(spec: TaskSpec) -> Any:
+    def body(
+        inputs: list[str], model_file: Path, quiet: bool, as_json: bool, **values: Any
+    ) -> None:
+        from deepimage.api.model import Model
+
+        model = Model.load(model_file, task=spec.name)
+        with Progress(console=console, disable=quiet, transient=True) as bar:
+            progress = bar.add_task("predicting", total=None)
+            rows = model.predict(inputs, on_image=lambda: bar.advance(progress), **given(values))
+        print_skipped(rows.skipped, shown=None)
+        document = {
+            "task": spec.name,
+            "model": model.model,
+            "checkpoint": shown_path(model.checkpoint or ""),
+            "results": list(rows),
+            "skipped": rows.skipped,
+            "out_dir": rows.out_dir,
+        }
+        table, shown = files_table(
+            [row["path"] or "<array>" for row in rows], "image", *_columns(spec, rows)
+        )
+        for row, path in zip(rows, shown, strict=True):
+            table.add_row(path, *spec.row_summary(row).values())
+        emit(document, as_json, table, f"written to {rows.out_dir}" if rows.out_dir else None)
+
+    return body
+
+
+def _columns(spec: TaskSpec, rows: list[dict[str, Any]]) -> list[str]:
+    return list(spec.row_summary(rows[0])) if rows else []

@@ -1,0 +1,230 @@
+"""``TaskModule``: the LightningModule base every task builds on. It owns what any task may
+use, each switched by the task's hyperparameters: AdamW or SGD, a linear warm-up then a
+cosine that ends with ``--epochs`` or ``--time`` (whichever comes first; elapsed time is
+saved in checkpoints, so a resumed run keeps its schedule) or one-cycle, an exponential
+moving average of the weights (what validation and inference then run), a guard that skips
+non-finite losses, gathering objects across DDP ranks, a per-task batch-size hook for the
+throughput meter, and the model card that makes a checkpoint a complete model file.
+
+A task subclass sets ``self.net`` in ``__init__``, calls :meth:`init_engine`, and writes
+:meth:`compute_loss`; see docs/architecture.md, "Adding a task".
+
+Example:
+    >>> import torch
+    >>> class Tiny(TaskModule):
+    ...     task_name = "tiny"
+    ...     def __init__(self, lr: float = 0.1, ema_decay: float = 0.9):
+    ...         super().__init__()
+    ...         self.save_hyperparameters()
+    ...         self.net = torch.nn.Linear(2, 1)
+    ...         self.init_engine()
+    ...     def compute_loss(self, batch, batch_idx):
+    ...         return self.net(batch[0]).pow(2).mean()
+    >>> Tiny().inference_net is not None
+    True
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from pathlib import Path
+from typing import Any, ClassVar, TypeVar
+
+import lightning.pytorch as pl
+import torch
+
+from deepimage.engine.checkpoints import load_matching_weights
+from deepimage.errors import ModelFileError
+
+T = TypeVar("T", bound="TaskModule")
+
+CARD_KEY = "deepimage"  # the checkpoint entry that says what the model is for
+
+
+def warmup_cosine(
+    step: int, progress: float, warmup: int, start: float = 0.001, floor: float = 0.0
+) -> float:
+    """A linear warm-up from ``start`` to 1 over ``warmup`` steps, then a cosine from 1 to
+    ``floor`` as ``progress`` (the fraction of the run done, by steps or time) goes to 1.
+
+    Example:
+        >>> [round(warmup_cosine(s, p, 10), 4) for s, p in [(0, 0), (5, 0), (10, 0.1), (99, 1)]]
+        [0.001, 0.5005, 0.9755, 0.0]
+    """
+    if step < warmup:
+        return start + (1 - start) * step / warmup
+    return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+class TaskModule(pl.LightningModule):
+    """A task's LightningModule with the engine's training tricks (see the module doc)."""
+
+    task_name: ClassVar[str] = "task"  # the spec's name: checked when a checkpoint is loaded
+    decay_norms_and_biases: ClassVar[bool] = True  # False: no weight decay on them
+    lr_floor: ClassVar[float] = 0.0  # the cosine ends at this fraction of the peak rate
+    warmup_start: ClassVar[float] = 0.001  # the warm-up starts at this fraction
+
+    net: torch.nn.Module
+
+    def init_engine(self) -> None:
+        """Set up the engine's state once ``self.net`` exists (EMA copy, counters)."""
+        decay = float(self.hparams.get("ema_decay") or 0.0)
+        self.ema = copy.deepcopy(self.net).requires_grad_(False) if decay else None
+        self.skipped_steps = 0
+        self.data_card: dict[str, Any] = {}  # how the training data was read and split
+        self._elapsed = 0.0  # training seconds before this process (resumed runs)
+        self._started: float | None = None
+        self._total_steps = 1
+
+    # ------------------------------------------------------------------- task hooks
+    def compute_loss(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        """The training loss of one batch (logging extra figures is up to the task)."""
+        raise NotImplementedError
+
+    def batch_size(self, batch: Any) -> int:
+        """Images in ``batch``, for the throughput meter (default: ``len(batch[1])``)."""
+        return len(batch[1])
+
+    def model_card(self) -> dict[str, Any]:
+        """What using the model needs beyond its hyperparameters (input size, channels,
+        normalisation...); saved in every checkpoint under ``"deepimage"``."""
+        return {}
+
+    def load_initial_weights(self, path: Path) -> None:
+        """Start from a weights file: a checkpoint's averaged ``ema.`` weights (or its
+        ``net.`` ones, or a plain state dict); the average, if any, starts from them too."""
+        load_matching_weights(self.net, path, ("ema.", "net."), str(self.hparams.get("model")))
+        if self.ema is not None:
+            self.ema.load_state_dict(self.net.state_dict())
+
+    @property
+    def inference_net(self) -> torch.nn.Module:
+        """The weights validation and inference run: the average when there is one."""
+        return self.ema if self.ema is not None else self.net
+
+    # -------------------------------------------------------------------- training
+    def training_step(self, batch: Any, batch_idx: int) -> torch.Tensor | None:
+        loss = self.compute_loss(batch, batch_idx)
+        if not torch.isfinite(loss):  # skip the step: one bad batch must not end the run
+            self.skipped_steps += 1
+            self.log("train/skipped", float(self.skipped_steps))
+            return None
+        self.log("train/loss", loss, prog_bar=True, batch_size=self.batch_size(batch))
+        return loss
+
+    def on_train_start(self) -> None:
+        self._started = time.monotonic()
+        self._total_steps = max(1, int(self.trainer.estimated_stepping_batches))
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self.ema is None:
+            return
+        decay = self.hparams.ema_decay * (1 - math.exp(-self.global_step / 50))
+        with torch.no_grad():
+            for average, current in zip(
+                self.ema.state_dict().values(), self.net.state_dict().values(), strict=True
+            ):
+                if average.dtype.is_floating_point:
+                    average.lerp_(current, 1 - decay)
+                else:
+                    average.copy_(current)
+
+    def progress(self) -> float:
+        """Fraction of the run done: by steps, or by time when a budget is set."""
+        done = self.global_step / self._total_steps
+        budget = self.hparams.get("time_budget_s")
+        if budget and self._started is not None:
+            done = max(done, (self._elapsed + time.monotonic() - self._started) / budget)
+        return min(done, 1.0)
+
+    def lr_factor(self, _: int = 0) -> float:
+        """This step's fraction of the peak learning rate (see :func:`warmup_cosine`)."""
+        warmup = int(self.hparams.get("warmup_steps") or 0)
+        return warmup_cosine(
+            self.global_step, self.progress(), warmup, self.warmup_start, self.lr_floor
+        )
+
+    def configure_optimizers(self) -> Any:
+        hp = self.hparams
+        name, lr = hp.get("optimizer", "adamw"), hp.lr
+        groups = self._parameter_groups(float(hp.get("weight_decay", 0.0)))
+        if name == "sgd":
+            optimizer = torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True)
+        else:
+            optimizer = torch.optim.AdamW(groups, lr=lr)
+        schedule = hp.get("schedule", "cosine")
+        if schedule == "none":
+            return optimizer
+        if schedule == "onecycle":
+            steps = max(1, int(self.trainer.estimated_stepping_batches))
+            scheduler: Any = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps)
+        else:
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self.lr_factor)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
+        }
+
+    def _parameter_groups(self, weight_decay: float) -> list[dict[str, Any]]:
+        trained = [(n, p) for n, p in self.net.named_parameters() if p.requires_grad]
+        if self.decay_norms_and_biases:
+            return [{"params": [p for _, p in trained], "weight_decay": weight_decay}]
+        plain = [p for n, p in trained if p.ndim <= 1 or n.endswith(".bias")]
+        decayed = [p for n, p in trained if not (p.ndim <= 1 or n.endswith(".bias"))]
+        return [
+            {"params": decayed, "weight_decay": weight_decay},
+            {"params": plain, "weight_decay": 0.0},
+        ]
+
+    # ------------------------------------------------------------------------ DDP
+    def gather(self, local: Any) -> list[Any]:
+        """``local`` from every DDP rank, in rank order (just ``[local]`` on one process)."""
+        if self.trainer.world_size == 1:
+            return [local]
+        shards: list[Any] = [None] * self.trainer.world_size
+        torch.distributed.all_gather_object(shards, local)
+        return shards
+
+    # ---------------------------------------------------------------- checkpoints
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        started = self._started if self._started is not None else time.monotonic()
+        checkpoint["train_seconds"] = self._elapsed + time.monotonic() - started
+        checkpoint[CARD_KEY] = {"task": self.task_name, "data": self.data_card, **self.model_card()}
+        if self.ema is not None and "optimizer_states" not in checkpoint:
+            # weights only: inference runs the average alone, a quarter of the file
+            state = checkpoint["state_dict"]
+            checkpoint["state_dict"] = {k: v for k, v in state.items() if not k.startswith("net.")}
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._elapsed = float(checkpoint.get("train_seconds", 0.0))
+        self.data_card = dict(checkpoint.get(CARD_KEY, {}).get("data") or {})
+
+    @classmethod
+    def from_checkpoint(cls: type[T], checkpoint: dict[str, Any], source: str) -> T:
+        """The trained task rebuilt from a checkpoint that ``load_checkpoint`` read, ready
+        for inference; a checkpoint of another task is a clear error naming both."""
+        card = checkpoint.get(CARD_KEY) if isinstance(checkpoint.get(CARD_KEY), dict) else {}
+        found = card.get("task")
+        if found and found != cls.task_name:
+            raise ModelFileError(
+                f"{source}: a {found} model, not a {cls.task_name} model; "
+                f"use `deepimage {found} ...` (or the {found} API) with it."
+            )
+        try:
+            hparams = dict(checkpoint["hyper_parameters"])
+            if "pretrained" in hparams:  # the weights are in the file: never download them
+                hparams["pretrained"] = False
+            state = dict(checkpoint["state_dict"])
+            if not any(key.startswith("net.") for key in state):  # weights-only with EMA
+                state.update({"net." + k[4:]: v for k, v in state.items() if k[:4] == "ema."})
+            task = cls(**hparams)
+            task.load_state_dict(state)
+        except (KeyError, TypeError, RuntimeError, ValueError) as error:
+            raise ModelFileError(
+                f"{source}: not a deepimage {cls.task_name} checkpoint "
+                f"({type(error).__name__}: {str(error).splitlines()[0][:200]})."
+            ) from None
+        task.data_card = dict(card.get("data") or {})
+        return task.eval()

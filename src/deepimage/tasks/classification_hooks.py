@@ -1,0 +1,185 @@
+"""The classification task's heavy half: data loading and splits, input conversion,
+batched prediction, evaluation with its plots.
+
+Example:
+    >>> HOOKS.module.task_name
+    'classify'
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from deepimage.data.batches import load_for_model, resize_uint8, to_chw_tensor
+from deepimage.data.classification import load_classification_data
+from deepimage.data.module import BatchDataModule, batch_loader
+from deepimage.errors import DeepImageError
+from deepimage.tasks.classes import class_index
+from deepimage.tasks.classification import ClassificationTask
+from deepimage.tasks.classification_data import match_channels, prepare_data
+from deepimage.tasks.classification_metrics import classification_metrics
+from deepimage.tasks.classification_spec import ClassifyEvaluate, ClassifyPredict, ClassifyTrain
+from deepimage.tasks.hooks import EvalData, Input, TaskHooks, Training
+from deepimage.viz.plots import plot_confusion_matrix, plot_image_grid, write_confusion_csv
+
+
+def prepare_training(settings: ClassifyTrain) -> Training:
+    loaded = load_classification_data(
+        settings.data,
+        skip_bad=settings.skip_bad,
+        seed=settings.seed,
+        val_fraction=settings.val_fraction,
+        workers=settings.workers,
+        download=settings.download,
+    )
+    prepared = prepare_data(loaded, settings.model, settings.img_size)
+    settings = replace(settings, img_size=prepared.img_size)  # config.yaml records the size used
+    torch.manual_seed(settings.seed)
+    module = ClassificationTask(
+        model=settings.model,
+        classes=prepared.classes,
+        in_channels=prepared.channels,
+        img_size=prepared.img_size,
+        mean=prepared.mean,
+        std=prepared.std,
+        lr=settings.lr,
+        optimizer=settings.optimizer,
+        schedule=settings.schedule,
+        weight_decay=settings.weight_decay,
+        label_smoothing=settings.label_smoothing,
+        augment=settings.augment,
+        seed=settings.seed,
+        pretrained=settings.pretrained,
+        warmup_steps=settings.warmup_steps,
+        ema_decay=settings.ema_decay,
+        time_budget_s=settings.time_minutes * 60 if settings.time_minutes else None,
+    )
+    data = BatchDataModule(
+        prepared.train, prepared.val, settings.batch_size, settings.seed, settings.workers
+    )
+    scored = {name: EvalData(split, len(split)) for name, split in prepared.splits.items()}
+    scored.pop("train")
+    return Training(
+        module,
+        data,
+        settings,
+        scored,
+        skipped=loaded.skipped,
+        extras={"img_size": prepared.img_size, "train_images": len(prepared.train)},
+    )
+
+
+def load_split(module: ClassificationTask, settings: ClassifyEvaluate) -> EvalData:
+    """The split as the model's run split it (seed and fraction from its checkpoint),
+    labels matched to the model's classes by name."""
+    hp, card = module.hparams, module.data_card
+    loaded = load_classification_data(
+        settings.data,
+        skip_bad=settings.skip_bad,
+        seed=card.get("seed", hp.seed),
+        val_fraction=card.get("val_fraction"),
+        download=settings.download,
+    )
+    if settings.split not in loaded.splits:
+        raise DeepImageError(
+            f"{settings.data} has no {settings.split!r} split; it has {', '.join(loaded.splits)}."
+        )
+    index = class_index(loaded.classes, hp.classes, settings.class_map, settings.data)
+    prepared = prepare_data(loaded, hp.model, hp.img_size, hp)
+    dataset = prepared.splits[settings.split]
+    dataset.labels = torch.as_tensor(index, dtype=torch.int64)[dataset.labels]
+    return EvalData(dataset, len(dataset), loaded.skipped)
+
+
+def score(
+    module: ClassificationTask, data: EvalData, out_dir: Path, split: str, settings: Any
+) -> dict[str, Any]:
+    """Top-1/top-5, calibration, per-class figures; confusion matrix and mistakes plotted."""
+    probs, labels = _predict_dataset(module, data.items, settings.batch_size)
+    figures = classification_metrics(probs, labels, module.hparams.classes)
+    classes = module.hparams.classes
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cm = figures.pop("confusion_matrix")
+    plot_confusion_matrix(cm, classes, out_dir / f"confusion_{split}.png")
+    write_confusion_csv(cm, classes, out_dir / f"confusion_{split}.csv")
+    _plot_mistakes(data.items, probs, labels, classes, out_dir / f"misclassified_{split}.png")
+    plots = [out_dir / f"{kind}_{split}.png" for kind in ("confusion", "misclassified")]
+    return {
+        "images": figures.pop("images"),
+        "per_class": figures.pop("per_class"),
+        "metrics": figures,
+        "confusion_matrix": cm,
+        "plots": [str(p) for p in plots if p.is_file()],  # no mistakes, no grid
+    }
+
+
+def load_input(module: ClassificationTask, item: Input) -> np.ndarray:
+    """HxWxC uint8 at the model's size and channels."""
+    hp = module.hparams
+    if isinstance(item, Path):
+        return load_for_model(item, hp.in_channels, hp.img_size)
+    image = match_channels(item[None], hp.in_channels)[0]
+    return resize_uint8(image, hp.img_size).reshape(hp.img_size, hp.img_size, hp.in_channels)
+
+
+def predict_batch(
+    module: ClassificationTask, images: list[np.ndarray], settings: ClassifyPredict
+) -> list[dict[str, Any]]:
+    """``{label, score, top: [{label, score}]}`` per image, best first."""
+    classes = module.hparams.classes
+    batch = to_chw_tensor(np.stack(images)).to(module.device)
+    with torch.inference_mode():
+        probs = module(batch).float().softmax(1).cpu()
+    scores, indices = probs.topk(min(settings.top_k, len(classes)), dim=1)
+    rows = []
+    for row_scores, row_indices in zip(scores, indices, strict=True):
+        top = [
+            {"label": classes[int(i)], "score": round(float(s), 6)}
+            for s, i in zip(row_scores, row_indices, strict=True)
+        ]
+        rows.append({"label": top[0]["label"], "score": top[0]["score"], "top": top})
+    return rows
+
+
+def _predict_dataset(
+    module: ClassificationTask, dataset: Any, batch_size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    module.eval()
+    probs, labels = [], []
+    with torch.inference_mode():
+        for images, targets in batch_loader(dataset, batch_size, shuffle=False):
+            probs.append(module(images.to(module.device)).float().softmax(1).cpu())
+            labels.append(targets)
+    return torch.cat(probs), torch.cat(labels)
+
+
+def _plot_mistakes(
+    dataset: Any,
+    probs: torch.Tensor,
+    labels: torch.Tensor,
+    classes: list[str],
+    out: Path,
+    count: int = 32,
+) -> None:
+    wrong = torch.nonzero(probs.argmax(1) != labels).flatten()[:count].tolist()
+    if not wrong:
+        return
+    images, _ = dataset[wrong]
+    pictures = [img.permute(1, 2, 0).numpy() for img in images]
+    titles = [f"{classes[int(probs[i].argmax())]} (true {classes[int(labels[i])]})" for i in wrong]
+    plot_image_grid(pictures, titles, out)
+
+
+HOOKS = TaskHooks(
+    module=ClassificationTask,
+    prepare_training=prepare_training,
+    load_split=load_split,
+    score=score,
+    load_input=load_input,
+    predict_batch=predict_batch,
+)

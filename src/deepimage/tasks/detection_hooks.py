@@ -1,0 +1,272 @@
+"""The detection task's heavy half: COCO / VOC / YOLO data and splits, letterboxed inputs,
+detections in original-image pixels, COCO evaluation (of exactly what predict returns at
+the same ``conf``) with a precision-recall plot and a grid of examples, annotated copies.
+
+Example:
+    >>> HOOKS.module.task_name
+    'detect'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from deepimage.data.detection import load_detection_data
+from deepimage.data.detection_batches import DetectionBatches, letterbox, shrink, to_original
+from deepimage.data.module import BatchDataModule
+from deepimage.errors import DeepImageError
+from deepimage.io import read_image, write_image
+from deepimage.io.outputs import output_paths
+from deepimage.models.detection import latency_ms
+from deepimage.tasks.classes import class_index
+from deepimage.tasks.detection import DetectionTask
+from deepimage.tasks.detection_metrics import GroundTruth, Prediction, coco_metrics
+from deepimage.tasks.detection_spec import DetectEvaluate, DetectPredict, DetectTrain
+from deepimage.tasks.hooks import EvalData, Input, TaskHooks, Training
+from deepimage.tasks.predict import run_predict
+from deepimage.viz.draw import draw_boxes
+from deepimage.viz.plots import plot_image_grid, plot_precision_recall
+
+TRUTH_COLOUR = (255, 255, 255)
+EXAMPLES_SHOWN = 8
+EXAMPLE_SIDE = 480  # longest side of an image in the example grid
+
+
+def prepare_training(settings: DetectTrain) -> Training:
+    loaded = load_detection_data(
+        settings.data,
+        skip_bad=settings.skip_bad,
+        val_split=settings.val_fraction or 0.0,
+        seed=settings.seed,
+        classes=settings.classes,
+    )
+    train, val = loaded.splits.get("train", []), loaded.splits.get("val", [])
+    if not train or not val:
+        raise DeepImageError(
+            f"{settings.data}: training needs a 'train' and a 'val' split; found "
+            f"{', '.join(f'{k} {len(v)}' for k, v in loaded.splits.items())}. "
+            "Pass --val-fraction 0.2 to hold out a seeded fifth of the images."
+        )
+    torch.manual_seed(settings.seed)
+    module = DetectionTask(
+        settings.model,
+        loaded.classes,
+        img_size=settings.img_size,
+        lr=settings.lr,
+        weight_decay=settings.weight_decay,
+        warmup_steps=settings.warmup_steps,
+        ema_decay=settings.ema_decay,
+        time_budget_s=settings.time_minutes * 60 if settings.time_minutes else None,
+        pretrained=settings.pretrained,
+        optimizer=settings.optimizer,
+        schedule=settings.schedule,
+    )
+    data = BatchDataModule(
+        DetectionBatches(train, settings.img_size, settings.augment, settings.seed),
+        DetectionBatches(val, settings.img_size),
+        settings.batch_size,
+        settings.seed,
+        settings.workers,
+        drop_last=True,  # a batch of one breaks BatchNorm in training
+        with_epoch=True,
+    )
+    return Training(
+        module,
+        data,
+        replace(settings, classes=list(loaded.classes)),
+        {"val": EvalData(val, len(val))},
+        skipped=loaded.skipped,
+        extras={
+            "classes": loaded.classes,
+            "train_images": len(train),
+            "val_images": len(val),
+            "issues": loaded.issues,
+        },
+    )
+
+
+def load_split(module: DetectionTask, settings: DetectEvaluate) -> EvalData:
+    """The split as the model's run split it; labels matched to the model's classes by name."""
+    card = module.data_card
+    classes = module.hparams.classes
+    loaded = load_detection_data(
+        settings.data,
+        skip_bad=settings.skip_bad,
+        val_split=card.get("val_fraction", DetectTrain.val_fraction),
+        seed=card.get("seed", DetectTrain.seed),
+        classes=None if settings.class_map else classes,
+    )
+    if settings.split == "all":
+        items = [item for part in loaded.splits.values() for item in part]
+    elif settings.split in loaded.splits:
+        items = list(loaded.splits[settings.split])
+    else:
+        raise DeepImageError(
+            f"{settings.data} has no {settings.split!r} split; it has "
+            f"{', '.join(loaded.splits)} (or use 'all')."
+        )
+    index = np.array(class_index(loaded.classes, classes, settings.class_map, settings.data))
+    items = [replace(item, labels=index[item.labels]) for item in items]
+    return EvalData(items, len(items), loaded.skipped)
+
+
+def score(
+    module: DetectionTask, data: EvalData, out_dir: Path, split: str, settings: Any
+) -> dict[str, Any]:
+    """The 12 COCO numbers and AP per class of what predict returns, with plots."""
+    items = data.items
+    conf = getattr(settings, "conf", module.hparams.conf)
+    iou = getattr(settings, "iou", module.hparams.iou)
+    predict = DetectPredict(
+        batch_size=settings.batch_size, device=settings.device, conf=conf, iou=iou
+    )
+    results = run_predict(HOOKS, module, [Path(item.image) for item in items], predict)
+    classes = module.hparams.classes
+    index = {name: i + 1 for i, name in enumerate(classes)}
+    truths, predictions = [], []
+    for image_id, (item, result) in enumerate(zip(items, results, strict=True), start=1):
+        truths.append(GroundTruth(image_id, item.width, item.height, item.boxes, item.labels + 1))
+        found = result["detections"]
+        predictions.append(
+            Prediction(
+                image_id,
+                np.array([d["box"] for d in found], np.float64).reshape(-1, 4),
+                np.array([d["score"] for d in found], np.float64),
+                np.array([index[d["label"]] for d in found], np.int64),
+            )
+        )
+    metrics = coco_metrics(truths, predictions, classes)
+    curves, per_class = metrics.pop("pr_curves"), metrics.pop("per_class")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plot = out_dir / f"precision_recall_{split}.png"
+    plot_precision_recall(curves, plot)
+    examples = out_dir / f"predictions_{split}.png"
+    _plot_examples(module, items[:EXAMPLES_SHOWN], results, examples)
+    return {
+        "images": len(items),
+        "metrics": metrics,
+        "per_class": [{"class": name, "ap": value} for name, value in per_class.items()],
+        "conf": conf,
+        "iou": iou,
+        "plots": [str(plot), str(examples)],
+    }
+
+
+def load_input(module: DetectionTask, item: Input) -> tuple[np.ndarray, Any, tuple[int, int]]:
+    """(letterboxed RGB square, scale, original (width, height))."""
+    image = read_image(item, mode="rgb") if isinstance(item, Path) else _rgb(item)
+    boxed, scale = letterbox(image, module.hparams.img_size)
+    return boxed, scale, (image.shape[1], image.shape[0])
+
+
+def predict_batch(
+    module: DetectionTask, loaded: list[Any], settings: DetectPredict
+) -> list[dict[str, Any]]:
+    """``{detections: [{box: [x1, y1, x2, y2], label, score}]}`` per image, boxes in the
+    original image's pixels."""
+    names = module.hparams.classes
+    wanted = _class_filter(settings.classes, names)
+    module.set_thresholds(settings.conf, settings.iou)
+    batch = torch.from_numpy(np.stack([boxed for boxed, _, _ in loaded]))
+    outputs = module.predict_batch(batch.permute(0, 3, 1, 2))
+    rows = []
+    for (_, scale, size), output in zip(loaded, outputs, strict=True):
+        boxes = to_original(output["boxes"].cpu().numpy(), scale, size)
+        detections = [
+            {
+                "box": [round(float(v), 3) for v in box],
+                "label": names[int(label) - 1],
+                "score": round(float(value), 6),
+            }
+            for box, label, value in zip(
+                boxes, output["labels"].tolist(), output["scores"].tolist(), strict=True
+            )
+            if wanted is None or int(label) in wanted
+        ]
+        rows.append({"detections": detections})
+    return rows
+
+
+def write_outputs(
+    module: DetectionTask, rows: list[dict[str, Any]], settings: DetectPredict
+) -> str | None:
+    """Annotated copies of the predicted files in ``settings.out`` (planned by
+    :func:`~deepimage.io.outputs.output_paths`: an input is never overwritten, same names
+    are numbered); the folder, or None."""
+    if not settings.out:
+        return None
+    files = [Path(row["path"]) for row in rows if row["path"] is not None]
+    plan = output_paths([(path.parent, path) for path in files], settings.out, writable=True)
+    for row in rows:
+        if row["path"] is not None:
+            found = [d for d in row["detections"] if d["score"] >= settings.draw_conf]
+            image = read_image(row["path"], mode="rgb")
+            write_image(plan[Path(row["path"])], _draw(module, image, found))
+    return settings.out
+
+
+def _rgb(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2)
+    return image if image.shape[2] == 3 else np.repeat(image, 3, axis=2)
+
+
+def _class_filter(wanted: Sequence[str] | None, names: list[str]) -> set[int] | None:
+    """1-based indices of the wanted class names; None keeps every class."""
+    if not wanted:
+        return None
+    unknown = sorted(set(wanted) - set(names))
+    if unknown:
+        raise DeepImageError(f"unknown class {unknown[0]!r}: this model knows {', '.join(names)}.")
+    return {names.index(name) + 1 for name in wanted}
+
+
+def _draw(
+    module: DetectionTask,
+    image: np.ndarray,
+    detections: list[dict],
+    scale: float | np.ndarray = 1.0,
+) -> np.ndarray:
+    """``image`` with ``detections`` (boxes times ``scale``) labelled in class colours."""
+    classes = module.hparams.classes
+    labels = [f"{d['label']} {d['score']:.2f}" for d in detections]
+    keys = [classes.index(d["label"]) for d in detections]
+    boxes = np.array([d["box"] for d in detections], np.float64).reshape(-1, 4) * scale
+    return draw_boxes(image, boxes, labels, colour_keys=keys)
+
+
+def _plot_examples(
+    module: DetectionTask, items: Sequence[Any], results: list[dict], out: Path
+) -> None:
+    """A grid of ``items``: true boxes in white, detections scoring at least the default
+    ``draw_conf`` in class colours, each image shrunk to at most ``EXAMPLE_SIDE`` pixels."""
+    pictures, titles = [], []
+    for item, result in zip(items, results, strict=False):
+        image = read_image(item.image, mode="rgb")
+        scale = np.ones(4)
+        if max(image.shape[:2]) > EXAMPLE_SIDE:
+            image, (x_scale, y_scale) = shrink(image, EXAMPLE_SIDE)
+            scale = np.array([x_scale, y_scale, x_scale, y_scale])
+        image = draw_boxes(image, item.boxes * scale, colour=TRUTH_COLOUR)
+        found = [d for d in result["detections"] if d["score"] >= DetectPredict.draw_conf]
+        pictures.append(_draw(module, image, found, scale))
+        titles.append(f"{Path(item.image).name}\n{len(item.boxes)} true, {len(found)} found")
+    plot_image_grid(pictures, titles, out, columns=min(4, len(pictures)), cell_inches=3.0)
+
+
+HOOKS = TaskHooks(
+    module=DetectionTask,
+    prepare_training=prepare_training,
+    load_split=load_split,
+    score=score,
+    load_input=load_input,
+    predict_batch=predict_batch,
+    write_outputs=write_outputs,
+    model_latency=lambda name, device: latency_ms(name, device=device),
+)

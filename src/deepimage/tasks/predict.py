@@ -1,0 +1,126 @@
+"""The one predict loop every task runs: files, folders, globs, NumPy arrays and PIL images
+in; result rows and, apart, the skipped inputs (``[{path, reason}]``) out.
+
+Example:
+    >>> import numpy as np
+    >>> [name for name, _ in expand_inputs([np.zeros((4, 4), np.uint8)])]
+    [None]
+    >>> expand_inputs([])
+    Traceback (most recent call last):
+    ...
+    deepimage.errors.DeepImageError: no images given: pass image files, folders, glob patterns or arrays.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from deepimage.engine.module import TaskModule
+from deepimage.errors import BadImageError, DeepImageError
+from deepimage.io.paths import find_images, shown_path
+from deepimage.tasks.hooks import Input, TaskHooks
+
+
+class Predictions(list):
+    """The result rows (a list, one per readable input, in input order), with the inputs
+    left out as ``.skipped`` (``[{path, reason}]``) and the folder of any files written
+    (annotated copies, say) as ``.out_dir``."""
+
+    def __init__(self, rows: Iterable[dict[str, Any]], skipped: list[dict[str, str]]) -> None:
+        super().__init__(rows)
+        self.skipped = skipped
+        self.out_dir: str | None = None
+
+
+def expand_inputs(inputs: Any) -> list[tuple[str | None, Input]]:
+    """(shown path or None, file or array) for each image in ``inputs``: a path, a folder
+    (recursive), a glob pattern, a NumPy array, a PIL image, or a list of them."""
+    single = isinstance(inputs, (str, os.PathLike, np.ndarray)) or _is_pil(inputs)
+    items = [inputs] if single else list(inputs)
+    found: list[tuple[str | None, Input]] = []
+    for item in items:
+        if isinstance(item, np.ndarray):
+            found.append((None, _checked_array(item)))
+        elif _is_pil(item):
+            found.append((None, _pil_array(item)))
+        else:
+            found += [(shown_path(path), path) for path in find_images(item)[1]]
+    if not found:
+        raise DeepImageError(
+            "no images given: pass image files, folders, glob patterns or arrays."
+            if not items
+            else f"no images found in {', '.join(map(str, items))}."
+        )
+    return found
+
+
+def run_predict(
+    hooks: TaskHooks,
+    module: TaskModule,
+    inputs: Any,
+    settings: Any,
+    on_image: Callable[[], None] | None = None,
+) -> Predictions:
+    """Rows ``{path, ...task fields}`` for ``inputs`` (``path`` is None for arrays), batched
+    by ``settings.batch_size``; bad files raise, or with ``settings.skip_bad`` are skipped."""
+    skipped: list[dict[str, str]] = []
+    rows: list[dict[str, Any]] = []
+    for chunk in _chunks(_loaded(hooks, module, inputs, settings, skipped, on_image), settings):
+        outputs = hooks.predict_batch(module, [loaded for _, loaded in chunk], settings)
+        rows += [{"path": name, **row} for (name, _), row in zip(chunk, outputs, strict=True)]
+    return Predictions(rows, skipped)
+
+
+def _loaded(
+    hooks: TaskHooks,
+    module: TaskModule,
+    inputs: Any,
+    settings: Any,
+    skipped: list[dict[str, str]],
+    on_image: Callable[[], None] | None,
+) -> Iterator[tuple[str | None, Any]]:
+    for name, item in expand_inputs(inputs):
+        if on_image:
+            on_image()
+        try:
+            yield name, hooks.load_input(module, item)
+        except BadImageError as error:
+            if not settings.skip_bad:
+                raise
+            skipped.append({"path": shown_path(error.path), "reason": error.reason})
+
+
+def _chunks(items: Iterator[Any], settings: Any) -> Iterator[list[Any]]:
+    chunk: list[Any] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == settings.batch_size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _is_pil(item: Any) -> bool:
+    return type(item).__module__.startswith("PIL.")
+
+
+def _pil_array(image: Any) -> np.ndarray:
+    """A PIL image as uint8 RGB (grey stays HxW)."""
+    return np.asarray(image if image.mode in ("L", "RGB") else image.convert("RGB"))
+
+
+def _checked_array(array: np.ndarray) -> np.ndarray:
+    """An in-memory image: uint8 HxW, HxWx1, HxWx3 (RGB) or HxWx4 (alpha dropped)."""
+    if array.dtype != np.uint8 or array.ndim not in (2, 3):
+        raise DeepImageError(
+            f"an array input must be uint8 HxW or HxWxC RGB, not {array.dtype} of shape "
+            f"{array.shape}; convert it with np.clip(x * 255, 0, 255).astype(np.uint8)."
+        )
+    if array.ndim == 3 and array.shape[2] not in (1, 3, 4):
+        raise DeepImageError(f"an array input has {array.shape[2]} channels; give 1, 3 or 4.")
+    return array[..., :3] if array.ndim == 3 and array.shape[2] == 4 else array
