@@ -41,7 +41,7 @@ Case = tuple[np.ndarray, np.ndarray]  # image HxWx3 uint8, boxes Nx4 xyxy float3
 def load_cases(folder: Path) -> list[Case]:
     """Every VOC image of ``folder`` with its boxes, resized to SIDE on the long side."""
     cases = []
-    for item in load_detection_data(folder, val_split=0, check_images=False).splits["train"]:
+    for item in load_detection_data(folder, val_fraction=0, check_images=False).splits["train"]:
         zoom = SIDE / max(item.width, item.height)
         size = (round(item.width * zoom), round(item.height * zoom))
         image = cv2.resize(read_image(item.image, "rgb"), size, interpolation=cv2.INTER_AREA)

@@ -31,7 +31,7 @@ FAST = ["--img-size", "128", "--batch-size", "4", "--quiet", "--json"]
 
 def raccoon_subset(out: Path, train: int, val: int, classes_file: bool = False) -> Path:
     """A VOC copy of the first raccoon images, with a train/val split of its own."""
-    data = load_detection_data(data_dir("raccoon"), val_split=0.2, seed=0)
+    data = load_detection_data(data_dir("raccoon"), val_fraction=0.2, seed=0)
     subset = DetectionData(
         "raccoon-small",
         data.classes,

@@ -87,7 +87,7 @@ def tree_digest(root: Path) -> str:
 def test_round_trip_voc_coco_yolo_voc_keeps_boxes_labels_and_splits(tmp_path: Path) -> None:
     source = good_voc(tmp_path / "voc")
     before = tree_digest(source)
-    original = load_detection_data(source, val_split=0.34, seed=3)
+    original = load_detection_data(source, val_fraction=0.34, seed=3)
     coco = load_detection_data(write_coco(original, tmp_path / "coco"))
     yolo = load_detection_data(write_yolo(coco, tmp_path / "yolo"))
     back = load_detection_data(write_voc(yolo, tmp_path / "voc2"))
@@ -150,7 +150,7 @@ def test_split_is_seeded_and_reproducible(tmp_path: Path) -> None:
     source = good_voc(tmp_path / "voc", count=20)
 
     def val_names(seed: int) -> list[str]:
-        data = load_detection_data(source, val_split=0.2, seed=seed, check_images=False)
+        data = load_detection_data(source, val_fraction=0.2, seed=seed, check_images=False)
         assert len(data.splits["train"]) == 16
         return [item.image.name for item in data.splits["val"]]
 
@@ -179,7 +179,7 @@ def test_a_data_set_name_resolves_through_deepimage_data(
     good_voc(tmp_path / "toyvoc", count=2)
     monkeypatch.setenv("DEEPIMAGE_DATA", str(tmp_path))
     monkeypatch.chdir(tmp_path / "toyvoc")
-    data = load_detection_data("toyvoc", val_split=0)
+    data = load_detection_data("toyvoc", val_fraction=0)
     assert (data.name, data.source, len(data.splits["train"])) == (
         "toyvoc",
         str(tmp_path / "toyvoc"),
@@ -199,7 +199,7 @@ def test_malformed_xml_names_the_file(tmp_path: Path) -> None:
     (root / "annotations" / "img1.xml").write_text("<annotation><object>")
     with pytest.raises(DeepImageError, match=r"img1\.xml: .*malformed XML.*line 1"):
         load_detection_data(root)
-    data = load_detection_data(root, skip_bad=True, val_split=0)
+    data = load_detection_data(root, skip_bad=True, val_fraction=0)
     assert kinds(data) == [("img1.xml", "malformed_annotation")]
     assert [item.image.name for item in data.splits["train"]] == ["img0.png"]
 
@@ -215,7 +215,7 @@ def test_bad_field_names_the_object_and_tag(tmp_path: Path) -> None:
 def test_box_outside_the_image_is_clipped_and_reported(tmp_path: Path) -> None:
     root = tmp_path / "voc"
     add_voc(root, "a", (40, 30), [("cat", 30, 5, 55, 30), ("cat", 50, 5, 60, 20)])
-    data = load_detection_data(root, val_split=0)
+    data = load_detection_data(root, val_fraction=0)
     assert data.splits["train"][0].boxes.tolist() == [[29, 4, 40, 30]]
     assert kinds(data) == [("a.xml", "clipped_box"), ("a.xml", "clipped_box")]
     assert "clipped to xyxy [29, 4, 40, 30]" in data.issues[0]["detail"]
@@ -225,7 +225,7 @@ def test_box_outside_the_image_is_clipped_and_reported(tmp_path: Path) -> None:
 def test_zero_area_box_is_dropped_and_reported(tmp_path: Path) -> None:
     root = tmp_path / "voc"
     add_voc(root, "a", (40, 30), [("cat", 5, 5, 4, 20), ("cat", 5, 5, 20, 20)])
-    data = load_detection_data(root, val_split=0)
+    data = load_detection_data(root, val_fraction=0)
     assert data.splits["train"][0].boxes.tolist() == [[4, 4, 20, 20]]
     assert kinds(data) == [("a.xml", "zero_area_box")]
 
@@ -234,7 +234,7 @@ def test_unknown_class_names_the_file(tmp_path: Path) -> None:
     root = good_voc(tmp_path / "voc", count=2)  # img1 has a dog
     with pytest.raises(DeepImageError, match=r"img1\.xml: unknown class\(es\) dog"):
         load_detection_data(root, classes=["cat"])
-    data = load_detection_data(root, classes=["cat"], skip_bad=True, val_split=0)
+    data = load_detection_data(root, classes=["cat"], skip_bad=True, val_fraction=0)
     assert kinds(data) == [("img1.xml", "unknown_class")]
     assert len(data.splits["train"]) == 1
 
@@ -251,7 +251,7 @@ def test_truncated_jpeg_names_the_image(tmp_path: Path) -> None:
     xml.write_text(xml.read_text().replace("b.png", "b.jpg"))
     with pytest.raises(BadImageError, match=r"b\.jpg: truncated or corrupt"):
         load_detection_data(root)
-    data = load_detection_data(root, skip_bad=True, val_split=0)
+    data = load_detection_data(root, skip_bad=True, val_fraction=0)
     assert kinds(data) == [("b.jpg", "bad_image")]
     assert load_detection_data(root, check_images=False).issues == []  # not decoded
 
@@ -268,7 +268,7 @@ def test_images_without_boxes_are_kept_as_negatives(tmp_path: Path) -> None:
     root = good_voc(tmp_path / "voc", count=1)
     add_voc(root, "empty", (20, 20), [])
     make_image(root / "images" / "unannotated.png", (20, 10))
-    data = load_detection_data(root, val_split=0)
+    data = load_detection_data(root, val_fraction=0)
     items = {item.image.name: item for item in data.splits["train"]}
     assert items["empty.png"].boxes.shape == (0, 4) and items["empty.png"].labels.shape == (0,)
     assert (items["unannotated.png"].width, items["unannotated.png"].height) == (20, 10)
@@ -280,7 +280,7 @@ def test_size_is_probed_when_the_annotation_lacks_it(tmp_path: Path) -> None:
     make_image(root / "images" / "a.png", (33, 22))
     (root / "annotations").mkdir()
     (root / "annotations" / "a.xml").write_text(voc_xml("a.png", None, [("cat", 1, 1, 33, 22)]))
-    item = load_detection_data(root, val_split=0, check_images=False).splits["train"][0]
+    item = load_detection_data(root, val_fraction=0, check_images=False).splits["train"][0]
     assert (item.width, item.height, item.boxes.tolist()) == (33, 22, [[0, 0, 33, 22]])
 
 

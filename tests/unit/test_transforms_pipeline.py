@@ -190,7 +190,7 @@ def test_every_name_round_trips_preview_yaml_and_training(
         from deepimage.data.detection import load_detection_data
         from deepimage.data.detection_batches import DetectionBatches
 
-        items = load_detection_data(data, val_split=0).splits["train"]
+        items = load_detection_data(data, val_fraction=0).splits["train"]
         images, _ = DetectionBatches(items, 32, augment=name)[[0, 1]]
         assert images.shape == (2, 3, 32, 32)
 

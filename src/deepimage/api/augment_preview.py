@@ -198,7 +198,7 @@ def _detection_items(
     data: str | os.PathLike[str], count: int, rng: np.random.Generator, skip_bad: bool
 ) -> tuple[list[_Item], list[dict[str, str]]]:
     """``count`` random images of a detection data set with their boxes; the dropped ones."""
-    loaded = load_detection_data(data, val_split=0, skip_bad=skip_bad, check_images=skip_bad)
+    loaded = load_detection_data(data, val_fraction=0, skip_bad=skip_bad, check_images=skip_bad)
     items = [item for split in loaded.splits.values() for item in split]
     skipped = [
         {"path": issue["path"], "reason": issue["detail"]}

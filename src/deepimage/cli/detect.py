@@ -35,7 +35,7 @@ def convert_command(
 
     Example: deepimage detect convert --to coco raccoon/ raccoon-coco/
     """
-    result = convert(source, out, to, val_split=val_fraction, seed=seed, skip_bad=skip_bad)
+    result = convert(source, out, to, val_fraction=val_fraction, seed=seed, skip_bad=skip_bad)
     for issue in result["issues"]:
         console.print(f"  {issue['kind']}: {issue['path']}: {issue['detail']}", markup=False)
     print_skipped(result["skipped"])

@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from typing import Any
 
@@ -41,76 +42,63 @@ RESUME = typer.Option(None, "--resume", help="Continue the killed run in this ru
 INPUTS = typer.Argument(..., help="Image files, folders or glob patterns.")
 
 
+HELP = {
+    "models": "List the {name} models with their sizes.",
+    "train": "Train a {noun}: writes a run folder (runs/{name}/NAME) with config.yaml, "
+    "metrics.csv, checkpoints, plots and report.json.\n\n"
+    "Example: deepimage {name} train --data DATA --epochs 10 --json",
+    "evaluate": "Score a trained {noun} on a split of a data set, with plots.\n\n"
+    "Example: deepimage {name} evaluate --model runs/{name}/NAME --data DATA",
+    "predict": "Run a trained {noun} on images; --json prints {{task, model, results, "
+    "skipped, out_dir}}.\n\nExample: deepimage {name} predict --model runs/{name}/NAME "
+    "photos/ --json",
+}
+
+
 def task_app(spec: TaskSpec) -> typer.Typer:
     """The command group of one task."""
     app = typer.Typer(help=spec.help, no_args_is_help=True)
-    noun = spec.noun
+    speed = typer.Option(
+        spec.time_models, "--speed/--no-speed", help="Time one image through each model, here."
+    )
+    model_file = keyword("model_file", Path, MODEL_FILE)
     _add(
         app,
+        spec,
         "models",
-        f"List the {spec.name} models with their sizes.",
         _models(spec),
-        [
-            keyword(
-                "speed",
-                bool,
-                typer.Option(
-                    spec.name == "detect",
-                    "--speed/--no-speed",
-                    help="Time one image through each model, here.",
-                ),
-            ),
-            keyword("device", str, DEVICE),
-            keyword("as_json", bool, JSON),
-        ],
+        keyword("speed", bool, speed),
+        keyword("device", str, DEVICE),
     )
+    config, resume = keyword("config", Path | None, CONFIG), keyword("resume", Path | None, RESUME)
+    _add(app, spec, "train", _train(spec), config, resume, settings=spec.train, quiet=True)
+    _add(app, spec, "evaluate", _evaluate(spec), model_file, settings=spec.evaluate)
+    inputs = keyword("inputs", list[str], INPUTS)
     _add(
-        app,
-        "train",
-        f"Train a {noun}: writes a run folder (runs/{spec.name}/NAME) with config.yaml, "
-        "metrics.csv, checkpoints, plots and report.json.\n\n"
-        f"Example: deepimage {spec.name} train --data DATA --epochs 10 --json",
-        _train(spec),
-        [
-            *settings_parameters(spec.train),
-            keyword("config", Path | None, CONFIG),
-            keyword("resume", Path | None, RESUME),
-            keyword("quiet", bool, QUIET),
-            keyword("as_json", bool, JSON),
-        ],
-    )
-    _add(
-        app,
-        "evaluate",
-        f"Score a trained {noun} on a split of a data set, with plots.\n\n"
-        f"Example: deepimage {spec.name} evaluate --model runs/{spec.name}/NAME --data DATA",
-        _evaluate(spec),
-        [
-            keyword("model_file", Path, MODEL_FILE),
-            *settings_parameters(spec.evaluate),
-            keyword("as_json", bool, JSON),
-        ],
-    )
-    _add(
-        app,
-        "predict",
-        f"Run a trained {noun} on images; --json prints {{task, model, results, skipped, "
-        f"out_dir}}.\n\nExample: deepimage {spec.name} predict --model runs/{spec.name}/NAME "
-        "photos/ --json",
-        _predict(spec),
-        [
-            keyword("inputs", list[str], INPUTS),
-            keyword("model_file", Path, MODEL_FILE),
-            *settings_parameters(spec.predict),
-            keyword("quiet", bool, QUIET),
-            keyword("as_json", bool, JSON),
-        ],
+        app, spec, "predict", _predict(spec), inputs, model_file, settings=spec.predict, quiet=True
     )
     return app
 
 
-def _add(app: typer.Typer, name: str, help_text: str, body: Any, parameters: list) -> None:
-    app.command(name, help=help_text)(make_command(body, parameters, help_text))
+def _add(
+    app: typer.Typer,
+    spec: TaskSpec,
+    verb: str,
+    body: Any,
+    *parameters: inspect.Parameter,
+    settings: type | None = None,
+    quiet: bool = False,
+) -> None:
+    """Register ``verb``: its own ``parameters``, the options of ``settings``, then
+    ``--quiet`` (if ``quiet``) and ``--json``."""
+    help_text = HELP[verb].format(name=spec.name, noun=spec.noun)
+    every = [
+        *parameters,
+        *(settings_parameters(settings) if settings else []),
+        *([keyword("quiet", bool, QUIET)] if quiet else []),
+        keyword("as_json", bool, JSON),
+    ]
+    app.command(verb, help=help_text)(make_command(body, every, help_text))
 
 
 def _models(spec: TaskSpec) -> Any:

@@ -176,10 +176,5 @@ def _plot_mistakes(
 
 
 HOOKS = TaskHooks(
-    module=ClassificationTask,
-    prepare_training=prepare_training,
-    load_split=load_split,
-    score=score,
-    load_input=load_input,
-    predict_batch=predict_batch,
+    ClassificationTask, prepare_training, load_split, score, load_input, predict_batch
 )

@@ -13,15 +13,14 @@ from typing import Any
 
 from deepimage.engine.settings import setting
 from deepimage.tasks.registry import TaskSpec, register_task
-from deepimage.tasks.settings import EvaluateSettings, PredictSettings, TrainSettings
+from deepimage.tasks.settings import (
+    EvaluateSettings,
+    PredictSettings,
+    TrainSettings,
+    augmentation_choices,
+)
 
 DOWNLOAD_HELP = "Download a missing built-in data set (fashion-mnist, mnist)."
-
-
-def _augmentations() -> list[str]:
-    from deepimage.transforms.registry import augmentation_names
-
-    return augmentation_names("classify")
 
 
 @dataclass
@@ -37,7 +36,7 @@ class ClassifyTrain(TrainSettings):
         "none",
         "Augmentation preset: none, classify-light (shifts) or classify-strong (+zoom, "
         "rotate, flip, erase); see `deepimage augment list`.",
-        choices=_augmentations,
+        choices=augmentation_choices("classify"),
     )
     label_smoothing: float = setting(0.0, "Label smoothing of the loss.", low=0.0, high=0.5)
     val_fraction: float | None = setting(

@@ -42,7 +42,7 @@ def prepare_training(settings: DetectTrain) -> Training:
     loaded = load_detection_data(
         settings.data,
         skip_bad=settings.skip_bad,
-        val_split=settings.val_fraction or 0.0,
+        val_fraction=settings.val_fraction or 0.0,
         seed=settings.seed,
         classes=settings.classes,
     )
@@ -98,7 +98,7 @@ def load_split(module: DetectionTask, settings: DetectEvaluate) -> EvalData:
     loaded = load_detection_data(
         settings.data,
         skip_bad=settings.skip_bad,
-        val_split=card.get("val_fraction", DetectTrain.val_fraction),
+        val_fraction=card.get("val_fraction", DetectTrain.val_fraction),
         seed=card.get("seed", DetectTrain.seed),
         classes=None if settings.class_map else classes,
     )
@@ -260,13 +260,17 @@ def _plot_examples(
     plot_image_grid(pictures, titles, out, columns=min(4, len(pictures)), cell_inches=3.0)
 
 
+def _latency(name: str, device: str) -> float:
+    return latency_ms(name, device=device)
+
+
 HOOKS = TaskHooks(
-    module=DetectionTask,
-    prepare_training=prepare_training,
-    load_split=load_split,
-    score=score,
-    load_input=load_input,
-    predict_batch=predict_batch,
-    write_outputs=write_outputs,
-    model_latency=lambda name, device: latency_ms(name, device=device),
+    DetectionTask,
+    prepare_training,
+    load_split,
+    score,
+    load_input,
+    predict_batch,
+    write_outputs,
+    _latency,
 )

@@ -13,7 +13,12 @@ from typing import Any
 
 from deepimage.engine.settings import setting
 from deepimage.tasks.registry import TaskSpec, register_task
-from deepimage.tasks.settings import EvaluateSettings, PredictSettings, TrainSettings
+from deepimage.tasks.settings import (
+    EvaluateSettings,
+    PredictSettings,
+    TrainSettings,
+    augmentation_choices,
+)
 
 DEFAULT_CONF = 0.05
 """Score threshold of ``predict`` and ``evaluate`` alike (torchvision's own default), so
@@ -23,12 +28,6 @@ CONF_HELP = (
     "predict's JSON reproduces evaluate's numbers."
 )
 DATA_HELP = "COCO, VOC or YOLO folder, COCO JSON file, or data set name."
-
-
-def _augmentations() -> list[str]:
-    from deepimage.transforms.registry import augmentation_names
-
-    return augmentation_names("detect")
 
 
 @dataclass
@@ -59,7 +58,7 @@ class DetectTrain(TrainSettings):
     augment: str = setting(
         "detect",
         "Augmentation preset for training: detect or none (see `deepimage augment list`).",
-        choices=_augmentations,
+        choices=augmentation_choices("detect"),
     )
     val_fraction: float | None = setting(
         0.2, "Share held out as 'val' when the data has no split.", low=0.0, high=0.9
@@ -125,5 +124,6 @@ SPEC = register_task(
         headline=("map", "map50"),
         row_summary=_row_summary,
         models_example={"num_classes": 20},
+        time_models=True,
     )
 )

@@ -48,6 +48,7 @@ class TaskSpec:
     row_summary: Callable[[dict[str, Any]], dict[str, str]] = field(default=lambda row: {})
     """A predict row -> the few cells a results table shows beside its path."""
     models_example: dict[str, Any] = field(default_factory=dict)  # inputs sizes are counted for
+    time_models: bool = False  # `models` times each model by default (--speed)
 
     def hooks(self) -> TaskHooks:
         """The heavy half of the task (imports torch)."""

@@ -12,12 +12,19 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from deepimage.engine.settings import setting
+from deepimage.transforms.registry import augmentation_names
 
 OPTIMIZERS = ("adamw", "sgd")
 SCHEDULES = ("cosine", "onecycle", "none")
+
+
+def augmentation_choices(task: str) -> Callable[[], list[str]]:
+    """The ``--augment`` choices of ``task``, read from the registry when checked."""
+    return lambda: augmentation_names(task)
 
 
 @dataclass

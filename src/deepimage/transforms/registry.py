@@ -26,19 +26,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from deepimage.errors import DeepImageError
+from deepimage.transforms import geometric as geo
+from deepimage.transforms import photometric as photo
 from deepimage.transforms.base import Transform
-from deepimage.transforms.geometric import (
-    Affine,
-    HorizontalFlip,
-    Letterbox,
-    Perspective,
-    RandomResizedCrop,
-    Resize,
-    Rotate,
-    Translate,
-    VerticalFlip,
-)
-from deepimage.transforms.photometric import ColorJitter, GaussianBlur, GaussianNoise, RandomErasing
 
 TASKS = ("classify", "detect", "segment")
 """The tasks an augmentation can apply to."""
@@ -126,19 +116,19 @@ AUGMENTATIONS: dict[str, Augmentation] = {
 _TRAINING_DEFAULTS = {"classify": "none", "detect": "detect", "segment": "segment"}
 
 STEPS: dict[str, type[Transform]] = {
-    "hflip": HorizontalFlip,
-    "vflip": VerticalFlip,
-    "rotate": Rotate,
-    "translate": Translate,
-    "affine": Affine,
-    "perspective": Perspective,
-    "random-resized-crop": RandomResizedCrop,
-    "resize": Resize,
-    "letterbox": Letterbox,
-    "color-jitter": ColorJitter,
-    "gaussian-blur": GaussianBlur,
-    "gaussian-noise": GaussianNoise,
-    "random-erasing": RandomErasing,
+    "hflip": geo.HorizontalFlip,
+    "vflip": geo.VerticalFlip,
+    "rotate": geo.Rotate,
+    "translate": geo.Translate,
+    "affine": geo.Affine,
+    "perspective": geo.Perspective,
+    "random-resized-crop": geo.RandomResizedCrop,
+    "resize": geo.Resize,
+    "letterbox": geo.Letterbox,
+    "color-jitter": photo.ColorJitter,
+    "gaussian-blur": photo.GaussianBlur,
+    "gaussian-noise": photo.GaussianNoise,
+    "random-erasing": photo.RandomErasing,
 }
 """The single steps of a pipeline YAML (``- {op: hflip, p: 0.5}``), by ``op`` name."""
 
@@ -192,7 +182,7 @@ def step_options(cls: type[Transform]) -> dict[str, Any]:
     """The options of a step class with their defaults (JSON-ready: tuples become lists).
 
     Example:
-        >>> step_options(Rotate)
+        >>> step_options(geo.Rotate)
         {'degrees': 15.0, 'fill': 0, 'mask_fill': 0, 'p': 1.0}
     """
     fields = sorted(dataclasses.fields(cls), key=lambda f: f.name)

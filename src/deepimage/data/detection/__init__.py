@@ -23,7 +23,7 @@ Example:
     ...     "<annotation><filename>a.png</filename><object><name>cat</name><bndbox>"
     ...     "<xmin>11</xmin><ymin>6</ymin><xmax>30</xmax><ymax>45</ymax></bndbox></object>"
     ...     "</annotation>")
-    >>> data = load_detection_data(root / "voc", val_split=0)
+    >>> data = load_detection_data(root / "voc", val_fraction=0)
     >>> item = data.splits["train"][0]
     >>> data.format, data.classes, item.boxes.tolist(), item.labels.tolist()
     ('voc', ['cat'], [[10.0, 5.0, 30.0, 40.0]], [0])

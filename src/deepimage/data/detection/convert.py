@@ -33,7 +33,7 @@ def convert(
     out_dir: str | os.PathLike[str],
     to: Format,
     *,
-    val_split: float = 0.2,
+    val_fraction: float = 0.2,
     seed: int = 0,
     skip_bad: bool = False,
 ) -> dict[str, Any]:
@@ -45,7 +45,7 @@ def convert(
     """
     if to not in _WRITERS:
         raise DeepImageError(f"--to must be one of {', '.join(FORMATS)}, not {to!r}")
-    data = load_detection_data(spec, skip_bad=skip_bad, val_split=val_split, seed=seed)
+    data = load_detection_data(spec, skip_bad=skip_bad, val_fraction=val_fraction, seed=seed)
     out = _WRITERS[to](data, out_dir)
     items = [item for split in data.splits.values() for item in split]
     return {

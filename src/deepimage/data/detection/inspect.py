@@ -34,7 +34,7 @@ def inspect_detection(spec: str | os.PathLike[str]) -> dict[str, Any]:
     each naming its file) and their counts by kind; ``skipped`` (``[{path, reason}]``, the
     inputs a training with ``--skip-bad`` leaves out).
     """
-    data = load_detection_data(spec, skip_bad=True, val_split=0.2)
+    data = load_detection_data(spec, skip_bad=True, val_fraction=0.2)
     counts = Counter(issue["kind"] for issue in data.issues)
     all_boxes = np.concatenate([item.boxes for items in data.splits.values() for item in items])
     sizes = all_boxes[:, 2:] - all_boxes[:, :2]

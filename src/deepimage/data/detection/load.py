@@ -9,7 +9,7 @@ Example:
     >>> _ = (root / "labels").mkdir()
     >>> _ = (root / "labels" / "0.txt").write_text("0 0.5 0.5 0.5 0.25\\n")
     >>> _ = (root / "classes.txt").write_text("dot\\n")
-    >>> data = load_detection_data(root, val_split=0.4, seed=0)
+    >>> data = load_detection_data(root, val_fraction=0.4, seed=0)
     >>> {name: [item.image.stem for item in items] for name, items in data.splits.items()}
     {'train': ['0', '1', '3'], 'val': ['2', '4']}
     >>> data.splits["train"][0].boxes.tolist(), data.splits["train"][1].boxes.shape
@@ -43,7 +43,7 @@ def load_detection_data(
     spec: str | os.PathLike[str],
     *,
     skip_bad: bool = False,
-    val_split: float = 0.2,
+    val_fraction: float = 0.2,
     seed: int = 0,
     classes: Sequence[str] | None = None,
     check_images: bool = True,
@@ -52,7 +52,7 @@ def load_detection_data(
 
     A name resolves through :func:`~deepimage.data.names.find_data`
     (``$DEEPIMAGE_DATA/<name>`` first). Data without a split of its own gets a seeded
-    ``val_split`` fraction as "val". ``classes`` fixes the class list (else the format's
+    ``val_fraction`` fraction as "val". ``classes`` fixes the class list (else the format's
     own, or for VOC the sorted names found). Boxes sticking out of the image are clipped,
     zero-area boxes dropped and images without boxes kept, each reported in ``issues``.
     Malformed annotations, missing or undecodable images (fully decoded when
@@ -60,13 +60,13 @@ def load_detection_data(
     classes raise a :class:`~deepimage.errors.DeepImageError` naming the file, or with
     ``skip_bad`` drop the item and are listed in ``issues`` and ``skipped``.
     """
-    if not 0 <= val_split < 1:
-        raise DeepImageError(f"val_split must be in [0, 1), not {val_split}")
+    if not 0 <= val_fraction < 1:
+        raise DeepImageError(f"val_fraction must be in [0, 1), not {val_fraction}")
     root, fmt = locate(spec)
     issues = Issues(skip_bad)
     found = _read(root, fmt, issues)
     names = list(classes) if classes is not None else found.classes or _names_in(found)
-    raw_splits = _assign_splits(found.splits, val_split, seed)
+    raw_splits = _assign_splits(found.splits, val_fraction, seed)
     splits = {
         split: checked_items(raws, names, issues, check_images)
         for split, raws in raw_splits.items()
@@ -97,7 +97,7 @@ def _names_in(found: Found) -> list[str]:
 
 
 def _assign_splits(
-    splits: dict[str, list[RawItem]], val_split: float, seed: int
+    splits: dict[str, list[RawItem]], val_fraction: float, seed: int
 ) -> dict[str, list[RawItem]]:
     """Named splits as they are; unsplit items go to a seeded train/val split."""
     named = {s: sorted(raws, key=lambda r: str(r.image)) for s, raws in splits.items() if s}
@@ -106,7 +106,7 @@ def _assign_splits(
         return named
     if named:
         return {**named, "train": named.get("train", []) + rest}
-    count = min(int(len(rest) * val_split + 0.5), len(rest) - 1)
+    count = min(int(len(rest) * val_fraction + 0.5), len(rest) - 1)
     chosen = set(np.random.default_rng(seed).permutation(len(rest))[:count].tolist())
     return {
         "train": [raw for i, raw in enumerate(rest) if i not in chosen],
