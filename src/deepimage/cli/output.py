@@ -31,6 +31,20 @@ DEVICE = typer.Option("auto", "--device", help="auto, cpu, cuda or mps.")
 DEVICES = typer.Option(1, "--devices", min=1, help="Processes for DDP (CPU: gloo).")
 
 
+def literal(text: object) -> Text:
+    r"""``text`` as it is, for printing a name or path from data: no rich markup, and
+    control characters (terminal escapes, bells, line breaks) shown escaped, never sent.
+
+    Example:
+        >>> literal("[bold]x\x1b]0;title\x07.jpg").plain
+        '[bold]x\\x1b]0;title\\x07.jpg'
+    """
+    shown = "".join(
+        c if c.isprintable() else c.encode("unicode_escape").decode() for c in str(text)
+    )
+    return Text(shown)
+
+
 def files_table(paths: Sequence[str], *headers: str) -> tuple[Table, list[Text]]:
     """A table whose first column lists ``paths`` relative to their common folder, which
     the title names, folding what is still too long; and those shortened paths, as plain
@@ -47,7 +61,7 @@ def files_table(paths: Sequence[str], *headers: str) -> tuple[Table, list[Text]]
     table.columns[0].overflow = "fold"
     for column in table.columns[1:]:
         column.no_wrap = True
-    return table, [Text(os.path.relpath(path, folder)) for path in absolute]
+    return table, [literal(os.path.relpath(path, folder)) for path in absolute]
 
 
 SHOWN = 10
@@ -61,8 +75,8 @@ def print_skipped(bad: Sequence[dict[str, Any]], shown: int | None = SHOWN) -> N
     if bad:
         console.print(f"skipped {len(bad)} file(s):", highlight=False)
         for item in bad[:shown]:
-            line = f"  {item['path']}: {item['reason']}"
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
+            line = literal(f"  {item['path']}: {item['reason']}")
+            console.print(line, highlight=False, soft_wrap=True)
         if shown is not None and len(bad) > shown:
             console.print(f"  ... and {len(bad) - shown} more (see --json)")
 
