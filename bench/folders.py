@@ -7,7 +7,8 @@ import os
 from itertools import cycle
 from pathlib import Path
 
-from deepimage.io.images import read_image, write_image
+from deepimage.io.images import read_image
+from deepimage.io.writing import write_image
 from deepimage.process import resize
 
 REPO = Path(__file__).resolve().parents[1]

@@ -19,7 +19,8 @@ import platform
 import tempfile
 from pathlib import Path
 
-from deepimage.api.batch_process import parse_step, process_files
+from deepimage.api.batch_process import process_files
+from deepimage.api.process_steps import parse_step
 from folders import build_folder, data_root
 
 SIDES = (320, 256, 200)  # varied sizes, small enough that a 600-image run stays quick

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from deepimage import process
-from deepimage.api.batch_process import parse_step, process_files
+from deepimage.api.batch_process import process_files
+from deepimage.api.process_steps import parse_step
 from deepimage.io.images import read_image
 
 pytestmark = pytest.mark.integration

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 import deepimage.cli.main as cli_main
 from deepimage import process
-from deepimage.api.batch_process import load_pipeline, parse_step, process_files
+from deepimage.api.batch_process import process_files
+from deepimage.api.process_steps import load_pipeline, parse_step
 from deepimage.cli.process import app
 from deepimage.errors import DeepImageError
 from deepimage.io.images import read_image

@@ -26,7 +26,7 @@ from deepimage.cli import data as data_cli
 from deepimage.cli import demo as demo_cli
 from deepimage.cli import face as face_cli
 from deepimage.cli import process as process_cli
-from deepimage.io.images import write_image
+from deepimage.io.writing import write_image
 
 PROGRESS = re.compile(r"\d+/\d+ .*\d:\d\d:\d\d")
 """A progress bar's count and time left, as rich prints it when the bar ends."""
@@ -191,7 +191,9 @@ def test_face_identify(gallery: Path, photos: dict[str, Path], tmp_path: Path) -
         ("obama-240p.jpg", "obama"),
         ("john2.jpeg", "kit"),
     ]
-    assert all(set(row) == {"path", "box", "name", "distance"} for row in report["results"])
+    assert all(
+        set(row) == {"path", "box", "detector", "name", "distance"} for row in report["results"]
+    )
     check_skipped(report, ["zz_broken.jpg"])
     result = invoke(face_cli.app, "identify", *inputs, "-g", gallery, "--skip-bad")
     check_people(result, "distance", "obama-240p.jpg", "kit")

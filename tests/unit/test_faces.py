@@ -3,6 +3,7 @@ anonymization, and finding labelled images."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import stat
 import sys
@@ -12,7 +13,7 @@ import dlib
 import numpy as np
 import pytest
 
-from deepimage.api.faces import labelled_images
+from deepimage.api.face_scan import labelled_images
 from deepimage.errors import DeepImageError
 from deepimage.faces import (
     Gallery,
@@ -30,6 +31,7 @@ from deepimage.faces.analyse import FaceOptions
 from deepimage.faces.anonymize import face_regions
 from deepimage.faces.calibrate import best_threshold
 from deepimage.faces.detect import box_of_rectangle, dlib_rectangle
+from deepimage.faces.gallery_export import EXPORT_FORMAT
 from deepimage.faces.index import ExactIndex, FaissIndex, build_index
 from deepimage.io.paths import find_images
 
@@ -143,7 +145,7 @@ def test_gallery_file_is_private_and_refuses_other_files(tmp_path: Path) -> None
     with pytest.raises(DeepImageError, match="no face gallery here"):
         Gallery(tmp_path / "missing.db", create=False)
     (tmp_path / "photo.db").write_bytes(b"\xff\xd8\xff" + bytes(2000))
-    with pytest.raises(DeepImageError, match=r"photo\.db: cannot open the face gallery"):
+    with pytest.raises(DeepImageError, match=r"photo\.db: not a face gallery"):
         Gallery(tmp_path / "photo.db")
     other = sqlite3.connect(tmp_path / "other.db")
     other.execute("CREATE TABLE t (x)")
@@ -201,20 +203,22 @@ def test_export_and_import_round_trip_exactly(tmp_path: Path) -> None:
             rows = [i for i, n in enumerate(names) if n == name]
             source.add(name, vectors[rows], [f"/photos/{name}/{i}.jpg" for i in rows])
         source.add(WEIRD_NAMES[0], vectors[:1] + 5, model="other-model")
-        assert source.export(tmp_path / "export.json") == {"identities": 4, "embeddings": 7}
+        exported = source.export(tmp_path / "export.json")
+        assert exported == {"identities": 4, "embeddings": 7, "issues": []}
         before = source.identities()
     with Gallery(tmp_path / "b.db") as copy:
         assert copy.import_file(tmp_path / "export.json") == {
             "identities": 4,
             "embeddings": 7,
             "duplicates": 0,
+            "skipped": [],
         }
         assert copy.identities() == before
         got, got_names = copy.vectors()
         assert got_names == names and np.array_equal(got, vectors)  # bit for bit
         assert copy.import_file(tmp_path / "export.json")["duplicates"] == 7
         assert sum(i.embeddings for i in copy.identities()) == 7
-        assert copy.export(tmp_path / "again.json") == {"identities": 4, "embeddings": 7}
+        assert copy.export(tmp_path / "again.json")["embeddings"] == 7
     assert (tmp_path / "again.json").read_text() == (tmp_path / "export.json").read_text()
 
 
@@ -224,21 +228,13 @@ def test_export_and_import_round_trip_exactly(tmp_path: Path) -> None:
         ("not json", "not JSON"),
         ('{"format": "other"}', "not a gallery export"),
         ('{"format": "deepimage-face-gallery", "version": 99, "identities": []}', "version 99"),
-        (
-            '{"format": "deepimage-face-gallery", "version": 1, "identities": '
-            '[{"name": "ok", "embeddings": [{"model": "m", "vector": [1.0]}]}, '
-            '{"name": "unknown", "embeddings": []}]}',
-            "identity 2: 'unknown'",
-        ),
-        (
-            '{"format": "deepimage-face-gallery", "version": 1, "identities": '
-            '[{"name": "ok", "embeddings": [{"model": "m", "vector": [1.0]}, '
-            '{"model": "m", "vector": ["x"]}]}]}',
-            "rows of numbers",
-        ),
+        ('{"format": "deepimage-face-gallery", "version": 1, "identities": {}}', "a list"),
+        ("[" * 100_000, "nested too deeply"),
     ],
 )
-def test_a_bad_import_changes_nothing(gallery_path: Path, content: str, message: str) -> None:
+def test_a_file_that_is_not_an_export_changes_nothing(
+    gallery_path: Path, content: str, message: str
+) -> None:
     export = gallery_path.parent / "export.json"
     with Gallery(gallery_path) as gallery:
         gallery.add("ann", np.zeros((1, 1)), model="m")
@@ -246,6 +242,58 @@ def test_a_bad_import_changes_nothing(gallery_path: Path, content: str, message:
         with pytest.raises(DeepImageError, match=message):
             gallery.import_file(export)
         assert [(i.name, i.embeddings) for i in gallery.identities()] == [("ann", 1)]
+
+
+def test_an_import_leaves_out_and_lists_what_it_cannot_use(gallery_path: Path) -> None:
+    rows = [
+        {"name": "ok", "embeddings": [{"model": "m", "vector": [1.0]}]},
+        {"name": "unknown", "embeddings": []},
+        {"name": "bad", "embeddings": [{"model": "m", "vector": ["x"]}, {"vector": [2.0]}]},
+        {"name": "nan", "embeddings": [{"model": "m", "vector": [float("nan")]}]},
+        {"name": "long", "embeddings": [{"model": "m", "vector": [3.0, 4.0]}]},
+        "not an identity",
+    ]
+    export = gallery_path.parent / "export.json"
+    with Gallery(gallery_path) as gallery:
+        gallery.add("ann", np.zeros((1, 1)), model="m")
+        export.write_text(json.dumps({"format": EXPORT_FORMAT, "version": 1, "identities": rows}))
+        report = gallery.import_file(export)
+        assert [(i.name, i.embeddings) for i in gallery.identities()] == [
+            ("ann", 1), ("bad", 0), ("long", 0), ("nan", 0), ("ok", 1),
+        ]  # fmt: skip
+    reasons = [item["reason"] for item in report["skipped"]]
+    assert [reason.split(":")[0] for reason in reasons] == [
+        "identity 2", "identity 3 ('bad'), embedding 1", "identity 3 ('bad'), embedding 2",
+        "identity 4 ('nan'), embedding 1", "identity 6", "identity 5 ('long'), embedding 1",
+    ]  # fmt: skip
+    assert "NaN" in reasons[3] and "2 values where m has 1" in reasons[5]
+    assert report["embeddings"] == 1 and report["identities"] == 4
+
+
+def test_damaged_embeddings_are_left_out_of_searches_and_exports(gallery_path: Path) -> None:
+    with Gallery(gallery_path) as gallery:
+        gallery.add("ann", np.array([[0.0] * 3, [1.0] * 3]), model="m")
+        gallery.add("bob", np.full((1, 3), 5.0), model="m")
+    with sqlite3.connect(gallery_path) as database:
+        nan = np.full(3, np.nan).tobytes()
+        database.execute("UPDATE embeddings SET vector = ? WHERE id = 1", (nan,))
+        database.execute("UPDATE embeddings SET vector = x'0102' WHERE id = 3")
+    database.close()
+    with Gallery(gallery_path) as gallery:
+        assert gallery.identify(np.zeros((1, 3)), model="m", threshold=2.0)[0].name == "ann"
+        assert [i["detail"].split(":")[0] for i in gallery.issues] == [
+            "embedding 1 of 'ann' (m)", "embedding 3 of 'bob' (m)",
+        ]  # fmt: skip
+        report = gallery.export(gallery_path.parent / "clean.json")
+        assert report["embeddings"] == 1 and len(report["issues"]) == 2
+        with pytest.raises(DeepImageError, match="the face gallery itself"):
+            gallery.export(gallery_path)
+        with pytest.raises(DeepImageError, match="exists; pass --force"):
+            gallery.export(gallery_path.parent / "clean.json")
+        assert gallery.export(gallery_path.parent / "clean.json", overwrite=True)["embeddings"] == 1
+    with Gallery(gallery_path.parent / "clean.db") as clean:
+        assert clean.import_file(gallery_path.parent / "clean.json")["skipped"] == []
+        assert clean.vectors("m")[1] == ["ann"] and clean.issues == []
 
 
 def test_default_gallery_lives_in_the_users_data_folder(

@@ -17,6 +17,8 @@ from PIL import Image, ImageFile
 
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, probe_image, read_image, write_image
+from deepimage.io.images import read_frames
+from deepimage.io.writing import format_holds, write_frames
 
 
 def _bilevel_png(path: Path, width: int, height: int) -> Path:
@@ -294,3 +296,54 @@ def test_png_round_trip_property(
     write_image(path, pixels)
     kept = read_image(path, "keep")
     np.testing.assert_array_equal(kept, pixels[..., 0] if pixels.shape[2] == 1 else pixels)
+
+
+def test_16bit_colour_keeps_its_depth_and_orientation(tmp_path: Path) -> None:
+    deep = np.random.default_rng(4).integers(0, 65536, (16, 24, 4), dtype=np.uint16)
+    write_image(tmp_path / "deep.png", deep)
+    np.testing.assert_array_equal(read_image(tmp_path / "deep.png", "keep"), deep)
+    assert probe_image(tmp_path / "deep.png").bit_depth == 16
+    np.testing.assert_array_equal(
+        read_image(tmp_path / "deep.png"), read_image(tmp_path / "deep.png", "rgb")
+    )  # the 8-bit modes still come from Pillow
+    tifffile = pytest.importorskip("tifffile")
+    stored = np.zeros((16, 32, 3), np.uint16)
+    stored[:, :16] = (65535, 0, 0)  # left half red
+    orientation = (0x0112, 3, 1, 6, True)  # rotate 90 degrees clockwise to display
+    tifffile.imwrite(tmp_path / "with_exif.tif", stored, photometric="rgb", extratags=[orientation])
+    upright = read_image(tmp_path / "with_exif.tif", "keep")
+    assert upright.dtype == np.uint16 and upright.shape == (32, 16, 3)
+    assert upright[2, 8, 0] == 65535 and upright[30, 8, 0] == 0  # left became top
+
+
+def test_frames_are_read_and_written_and_bounded_together(tmp_path: Path) -> None:
+    pages = [np.full((10, 20), value, np.uint8) for value in (1, 2, 3)]
+    write_frames(tmp_path / "pages.tif", pages)
+    assert [int(page[0, 0]) for page in read_frames(tmp_path / "pages.tif")] == [1, 2, 3]
+    assert read_image(tmp_path / "pages.tif", "keep")[0, 0] == 1
+    with pytest.raises(BadImageError, match="3 frames hold more than 500 pixels"):
+        read_frames(tmp_path / "pages.tif", max_pixels=500)
+    with pytest.raises(DeepImageError, match="PNG holds one frame, not 3"):
+        write_frames(tmp_path / "pages.png", pages)
+
+
+def test_float_and_wide_integer_tiffs_round_trip(tmp_path: Path) -> None:
+    floats = np.array([[-1.5, 0.25, 1e6]], np.float32)
+    write_image(tmp_path / "f.tif", floats)
+    np.testing.assert_array_equal(read_image(tmp_path / "f.tif", "keep"), floats)
+    wide = np.array([[-70000, 0, 70000]], np.int32)
+    write_image(tmp_path / "i.tif", wide)
+    np.testing.assert_array_equal(read_image(tmp_path / "i.tif", "keep"), wide)
+    assert format_holds(tmp_path / "f.webp").alpha and not format_holds("a.bmp").alpha
+
+
+def test_a_jpeg_header_claiming_more_pixels_than_its_bytes_hold_is_bad(tmp_path: Path) -> None:
+    data = bytearray(_noise_jpeg(tmp_path / "small.jpg", 128).read_bytes())
+    frame = data.find(b"\xff\xc0")
+    data[frame + 5 : frame + 9] = struct.pack(">HH", 9000, 9000)
+    (tmp_path / "forged.jpg").write_bytes(bytes(data))
+    reason = _bad_reason(tmp_path / "forged.jpg")
+    assert "9000x9000" in reason and "too few to hold them" in reason
+    flat = tmp_path / "flat.jpg"
+    Image.new("L", (3000, 3000), 128).save(flat, quality=5, optimize=True)
+    assert read_image(flat, "gray").shape == (3000, 3000)  # the most compressible real JPEG

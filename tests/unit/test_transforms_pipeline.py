@@ -98,7 +98,7 @@ def test_yaml_spec_matches_the_objects(tmp_path: Path) -> None:
 
 
 def test_a_name_step_is_a_clear_error_in_both_pipeline_files(tmp_path: Path) -> None:
-    from deepimage.api.batch_process import load_pipeline as load_process_pipeline
+    from deepimage.api.process_steps import load_pipeline as load_process_pipeline
 
     path = tmp_path / "old.yaml"
     path.write_text("- name: hflip\n  p: 0.5\n")

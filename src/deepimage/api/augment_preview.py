@@ -45,7 +45,8 @@ from deepimage.data.detection import (
 )
 from deepimage.data.names import find_data
 from deepimage.errors import BadImageError, DataNotFoundError
-from deepimage.io.images import IMAGE_EXTENSIONS, probe_image, read_image
+from deepimage.io.headers import IMAGE_EXTENSIONS
+from deepimage.io.images import probe_image, read_image
 from deepimage.io.paths import shown_path
 from deepimage.tasks.classification_data import DEFAULT_FILE_SIZE
 from deepimage.transforms.batch import augment_images

@@ -1,20 +1,17 @@
 """``FaceRecognizer``: the face pipeline over files, folders and globs; the engine of ``deepimage face``.
 
 Each image is read (:func:`deepimage.io.read_image`), its faces found, and on request
-their landmarks and embeddings computed (:mod:`deepimage.faces`). ``workers`` > 1 does
-that in worker processes that load the models once each; results come back in input
-order. Enrollment commits one identity at a time, so an interrupted run keeps everyone
-enrolled before it.
+their landmarks and embeddings computed (:mod:`deepimage.faces`), in worker processes
+with ``workers`` > 1: :mod:`deepimage.api.face_scan` finds the images (in labelled
+folders too) and scans them. Enrollment commits one identity at a time, so an
+interrupted run keeps everyone enrolled before it.
 
-Folders are searched recursively for files with an image extension and for files of
-any other name whose content starts like an image (the Yale faces are GIFs named
-``subject01.happy``). Labelled folders have one subfolder per person
-(``label_from="folder"``) or name each file after its person up to the first dot
-(``"name-prefix"``, as ``subject01.happy``); ``"auto"`` picks subfolders when there are any.
+Outputs (``-o`` copies, calibration reports) never replace an input, nor a file already
+there unless ``overwrite``; both are refused before the first image is read.
 
 Example:
     >>> import tempfile, pathlib, numpy as np
-    >>> from deepimage.io.images import write_image
+    >>> from deepimage.io.writing import write_image
     >>> root = pathlib.Path(tempfile.mkdtemp())
     >>> write_image(root / "grey.png", np.full((64, 64), 128, np.uint8))
     >>> FaceRecognizer(root / "faces.db").detect([root])
@@ -27,154 +24,40 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import replace
-from functools import partial
 from itertools import groupby
 from pathlib import Path
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 
-from deepimage.api.parallel import ordered_map, progress_bar
+from deepimage.api.face_outputs import (
+    calibration_report,
+    check_report_folder,
+    draw_faces,
+    save_image,
+)
+from deepimage.api.face_scan import (
+    NO_FACE,
+    LabelFrom,
+    expand_inputs,
+    labelled_images,
+    scan,
+    single_face,
+    skipped_entry,
+)
 from deepimage.errors import DeepImageError
-from deepimage.faces import analyse
 from deepimage.faces.analyse import FaceOptions, analyse_image
 from deepimage.faces.anonymize import anonymize as hide_faces
-from deepimage.faces.calibrate import calibrate as calibrate_embeddings
 from deepimage.faces.detect import Method
-from deepimage.faces.gallery import Gallery, check_name, default_gallery_path
+from deepimage.faces.gallery import Gallery, default_gallery_path
+from deepimage.faces.gallery_format import check_name
 from deepimage.faces.index import IndexKind
-from deepimage.faces.match import Metric, resolve_threshold, verify
+from deepimage.faces.match import Metric, distance, resolve_threshold, verify
 from deepimage.faces.models import EMBEDDING_MODEL
-from deepimage.io.files import fresh_dir, write_json
-from deepimage.io.images import JPEG_QUALITY, LOSSY_SUFFIXES, read_image, write_image
-from deepimage.io.outputs import output_paths
-from deepimage.io.paths import find_images, shown_path
-from deepimage.viz.draw import draw_boxes
-from deepimage.viz.plots import plot_roc
-
-LabelFrom = Literal["auto", "folder", "name-prefix"]
-LABEL_FROM: tuple[LabelFrom, ...] = ("auto", "folder", "name-prefix")
-
-# --- finding the images -------------------------------------------------------------
-
-
-def _expand(inputs: Iterable[str | os.PathLike[str]]) -> list[tuple[Path, Path]]:
-    """(root, file) of every image of ``inputs``, each file once."""
-    inputs = list(inputs)
-    seen: set[Path] = set()
-    found = []
-    for item in inputs:
-        root, files = find_images(item, by_content=True)
-        for file in files:
-            if file.resolve() not in seen:
-                seen.add(file.resolve())
-                found.append((root, file))
-    if not found:
-        raise DeepImageError(f"no image files found in {', '.join(map(str, inputs))}")
-    return found
-
-
-def labelled_images(
-    folder: str | os.PathLike[str], label_from: LabelFrom = "auto"
-) -> tuple[list[tuple[str, Path]], list[dict[str, str]]]:
-    """((person, image) pairs sorted by person, unlabelled files) of a labelled folder.
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> root = pathlib.Path(tempfile.mkdtemp())
-        >>> (root / "ann").mkdir()
-        >>> for name in ("ann/1.jpg", "ann/2.jpg", "stray.jpg"):
-        ...     _ = (root / name).write_bytes(b"")
-        >>> pairs, unlabelled = labelled_images(root)
-        >>> [(name, path.name) for name, path in pairs], unlabelled[0]["reason"]
-        ([('ann', '1.jpg'), ('ann', '2.jpg')], 'not in a person subfolder')
-    """
-    root = Path(folder)
-    if not root.is_dir():
-        raise DeepImageError(
-            f"{root}: not a folder; give a folder with one subfolder per person, or "
-            "--name NAME with the images of one person"
-        )
-    if label_from not in LABEL_FROM:
-        raise DeepImageError(f"label_from must be one of {', '.join(LABEL_FROM)}")
-    _, files = find_images(root, by_content=True)
-    if label_from == "auto":
-        label_from = "folder" if any(p.is_dir() for p in root.iterdir()) else "name-prefix"
-    pairs, unlabelled = [], []
-    for file in files:
-        parts = file.relative_to(root).parts
-        if label_from == "name-prefix":
-            pairs.append((file.name.split(".", 1)[0], file))
-        elif len(parts) > 1:
-            pairs.append((parts[0], file))
-        else:
-            unlabelled.append({"path": shown_path(file), "reason": "not in a person subfolder"})
-    return sorted(pairs, key=lambda pair: pair[0]), unlabelled
-
-
-# --- many images --------------------------------------------------------------------
-
-
-def scan(
-    files: Sequence[Path], options: FaceOptions, workers: int = 1, quiet: bool = True
-) -> Iterator[dict[str, Any]]:
-    """:func:`analyse_image` of every file, in input order, with a progress bar unless
-    ``quiet``; ``workers`` > 1 runs that many processes (one thread each)."""
-    if workers < 1:
-        raise DeepImageError(f"workers must be at least 1, got {workers}")
-    options = options.check()
-    work = partial(analyse_image, options=options)
-    rows = (
-        (work(file) for file in files)
-        if workers == 1 or len(files) == 1
-        else ordered_map(
-            work,
-            iter(files),
-            min(workers, len(files)),
-            initializer=analyse.load_models,  # before the first image
-            initargs=(options,),
-        )
-    )
-    with closing(rows), progress_bar(quiet) as progress:
-        task = progress.add_task("faces", total=len(files))
-        for row in rows:
-            progress.advance(task)
-            yield row
-
-
-def _save(target: Path, image: np.ndarray) -> None:
-    quality = JPEG_QUALITY if target.suffix.lower() in LOSSY_SUFFIXES else None
-    write_image(target, image, quality=quality)
-
-
-def _draw(path: str, faces: Sequence[dict[str, Any]], labels: Sequence[str]) -> np.ndarray:
-    """The image at ``path`` with its face boxes (and landmarks) drawn and labelled."""
-    image = read_image(path)
-    boxes = np.array([face["box"] for face in faces], np.float64).reshape(-1, 4)
-    drawn = draw_boxes(image, boxes, list(labels))
-    radius = max(1, round(max(image.shape[:2]) / 400))
-    for face in faces:
-        for x, y in face.get("landmarks", []):
-            cv2.circle(drawn, (x, y), radius, (255, 0, 0), -1)
-    return drawn
-
-
-def _single_face(row: dict[str, Any]) -> tuple[dict[str, Any] | None, str]:
-    """(the one face of an image row, "") or (None, why it cannot be used to enroll)."""
-    if "error" in row:
-        return None, row["reason"]
-    found = len(row["faces"])
-    if found == 1:
-        return row["faces"][0], ""
-    if found == 0:
-        return None, "no face found (try --upsample 2 or --method cnn)"
-    return None, f"{found} faces found; use images that show one person's face only"
-
-
-def _skipped(row: dict[str, Any]) -> dict[str, str]:
-    """The ``{path, reason}`` entry of an image row that could not be read."""
-    return {"path": row["path"], "reason": row["reason"]}
+from deepimage.io.files import check_writable_folder
+from deepimage.io.images import read_image
+from deepimage.io.outputs import Existing, output_paths
+from deepimage.io.paths import shown_path
 
 
 def _shown(folder: str | os.PathLike[str] | None) -> str | None:
@@ -196,7 +79,10 @@ class FaceRecognizer:
     ``threshold`` (the metric's default when None), ``knn`` and ``index`` how faces are
     matched, ``workers`` how many processes read and analyse images (forked on Linux;
     elsewhere a script needs the ``if __name__ == "__main__":`` guard), and ``quiet``
-    hides the progress bar.
+    hides the progress bar. ``fallback`` and ``assume_face`` say what happens when the
+    detector finds no face (:func:`~deepimage.faces.detect.find_faces`: upsampled once
+    more, then the CNN, then the whole image of a tight crop, or of any image with
+    ``assume_face``).
     """
 
     def __init__(
@@ -212,9 +98,13 @@ class FaceRecognizer:
         index: IndexKind = "auto",
         workers: int = 1,
         quiet: bool = True,
+        fallback: bool = True,
+        assume_face: bool = False,
     ) -> None:
         self.gallery_path = Path(gallery) if gallery is not None else default_gallery_path()
-        self.options = FaceOptions(method, upsample, jitters=jitters).check()
+        self.options = FaceOptions(
+            method, upsample, jitters=jitters, fallback=fallback, assume_face=assume_face
+        ).check()
         self.metric: Metric = metric
         self.threshold = resolve_threshold(metric, threshold)
         self.knn, self.index, self.workers, self.quiet = knn, index, workers, quiet
@@ -233,11 +123,18 @@ class FaceRecognizer:
         inputs: Iterable[str | os.PathLike[str]],
         out: str | os.PathLike[str] | None,
         skip_bad: bool,
+        overwrite: bool = False,
         **options: Any,
     ) -> Iterator[tuple[dict[str, Any], Path | None]]:
-        """(scan row, output file under ``out`` or None) of every image of ``inputs``."""
-        pairs = _expand(inputs)
-        targets = output_paths(pairs, out, writable=True) if out is not None else {}
+        """(scan row, output file under ``out`` or None) of every image of ``inputs``;
+        the outputs are checked (never an input, nor an existing file unless
+        ``overwrite``, in a writable folder) before the first image is read."""
+        pairs = expand_inputs(inputs)
+        targets: dict[Path, Path] = {}
+        if out is not None:
+            existing: Existing = "overwrite" if overwrite else "refuse"
+            targets = output_paths(pairs, out, writable=True, existing=existing)
+            check_writable_folder(out)
         files = [file for _, file in pairs]
         rows = self._rows(files, skip_bad, **options)
         with closing(rows):
@@ -252,23 +149,28 @@ class FaceRecognizer:
         embed: bool = False,
         out: str | os.PathLike[str] | None = None,
         skip_bad: bool = False,
+        overwrite: bool = False,
     ) -> dict[str, Any]:
-        """``{results: [{path, faces: [{box, score, landmarks?, embedding?}]}], skipped,
-        out_dir}``: one result per image, boxes pixel-edge ``xyxy``, paths absolute.
+        """``{results: [{path, faces: [{box, score, detector, landmarks?, embedding?}]}],
+        skipped, out_dir}``: one result per image, boxes pixel-edge ``xyxy``, paths
+        absolute, ``detector`` what found the face (``hog``, ``hog-upsampled``, ``cnn``,
+        ``whole-image``...).
 
-        ``out`` (``out_dir``, else None) receives a copy of each image with its faces drawn.
-        With ``skip_bad`` an unreadable file is listed under ``skipped`` as ``{path,
-        reason}`` instead of stopping the run.
+        ``out`` (``out_dir``, else None) receives a copy of each image with its faces drawn
+        (a file already there is refused unless ``overwrite``). With ``skip_bad`` an
+        unreadable file is listed under ``skipped`` as ``{path, reason}`` instead of
+        stopping the run.
         """
         results, skipped = [], []
-        for row, target in self._each(inputs, out, skip_bad, landmarks=landmarks, embed=embed):
+        rows = self._each(inputs, out, skip_bad, overwrite, landmarks=landmarks, embed=embed)
+        for row, target in rows:
             if "error" in row:
-                skipped.append(_skipped(row))
+                skipped.append(skipped_entry(row))
                 continue
             results.append(row)
             if target is not None:
                 labels = [f"{face['score']:.2f}" for face in row["faces"]]
-                _save(target, _draw(row["path"], row["faces"], labels))
+                save_image(target, draw_faces(row["path"], row["faces"], labels))
         return {"results": results, "skipped": skipped, "out_dir": _shown(out)}
 
     def identify(
@@ -277,21 +179,25 @@ class FaceRecognizer:
         *,
         out: str | os.PathLike[str] | None = None,
         skip_bad: bool = False,
+        overwrite: bool = False,
     ) -> dict[str, Any]:
-        """``{results: [{path, box, name, distance}], skipped, out_dir}``: one result per
-        face found, ``unknown`` for faces that match nobody in the gallery.
+        """``{results: [{path, box, detector, name, distance}], skipped, issues,
+        out_dir}``: one result per face found, ``unknown`` for faces that match nobody
+        in the gallery; ``issues`` lists the gallery's damaged embeddings, which are left
+        out (:attr:`~deepimage.faces.gallery.Gallery.issues`).
 
-        ``out`` (``out_dir``, else None) receives copies with names and distances drawn.
-        With ``skip_bad`` an unreadable file is listed under ``skipped`` as ``{path,
-        reason}`` instead of stopping the run.
+        ``out`` (``out_dir``, else None) receives copies with names and distances drawn
+        (a file already there is refused unless ``overwrite``). With ``skip_bad`` an
+        unreadable file is listed under ``skipped`` as ``{path, reason}`` instead of
+        stopping the run.
         """
         results: list[dict[str, Any]] = []
         skipped: list[dict[str, str]] = []
         with Gallery(self.gallery_path, create=False) as gallery:
             gallery.index(EMBEDDING_MODEL, self.metric, self.index)  # fail before the work
-            for row, target in self._each(inputs, out, skip_bad, embed=True):
+            for row, target in self._each(inputs, out, skip_bad, overwrite, embed=True):
                 if "error" in row:
-                    skipped.append(_skipped(row))
+                    skipped.append(skipped_entry(row))
                     continue
                 matches = gallery.identify(
                     np.array([face["embedding"] for face in row["faces"]]),
@@ -301,13 +207,20 @@ class FaceRecognizer:
                     index=self.index,
                 )
                 results += [
-                    {"path": row["path"], "box": face["box"], "name": name, "distance": distance}
-                    for face, (name, distance) in zip(row["faces"], matches, strict=True)
+                    {
+                        "path": row["path"],
+                        "box": face["box"],
+                        "detector": face["detector"],
+                        "name": match.name,
+                        "distance": match.distance,
+                    }
+                    for face, match in zip(row["faces"], matches, strict=True)
                 ]
                 if target is not None:
-                    labels = [f"{name} {distance:.2f}" for name, distance in matches]
-                    _save(target, _draw(row["path"], row["faces"], labels))
-        return {"results": results, "skipped": skipped, "out_dir": _shown(out)}
+                    labels = [f"{match.name} {match.distance:.2f}" for match in matches]
+                    save_image(target, draw_faces(row["path"], row["faces"], labels))
+            issues = gallery.issues
+        return {"results": results, "skipped": skipped, "issues": issues, "out_dir": _shown(out)}
 
     def enroll(
         self,
@@ -321,10 +234,16 @@ class FaceRecognizer:
         ``inputs`` is one labelled folder (see :func:`labelled_images`). Each image must
         show exactly one face; the others, and unreadable files, are listed under
         ``skipped`` as ``{path, reason}``. Raises when nothing at all could be enrolled.
-        Returns ``{gallery, model, images, enrolled: [{name, images, added}], skipped}``.
+        An image whose face is within the match threshold of someone else already enrolled
+        (the same face under two names?) is enrolled and listed under ``look_alikes`` as
+        ``{name, path, other, distance}``. Returns ``{gallery, model, images, enrolled:
+        [{name, images, added}], look_alikes, skipped}``.
         """
         if name is not None:
-            labelled, unlabelled = [(check_name(name), file) for _, file in _expand(inputs)], []
+            labelled, unlabelled = (
+                [(check_name(name), file) for _, file in expand_inputs(inputs)],
+                [],
+            )
         elif len(inputs) == 1:
             labelled, unlabelled = labelled_images(inputs[0], label_from)
         else:
@@ -336,22 +255,26 @@ class FaceRecognizer:
             raise DeepImageError(f"{inputs[0]}: no image files of people found")
         for person in {person for person, _ in labelled}:
             check_name(person)  # before any work: a folder named "unknown" stops the run
-        enrolled, skipped = [], list(unlabelled)
+        enrolled, look_alikes, skipped = [], [], list(unlabelled)
         rows = self._rows([file for _, file in labelled], skip_bad=True, embed=True)
         with Gallery(self.gallery_path) as gallery, closing(rows):
+            known, names = gallery.vectors(EMBEDDING_MODEL)
             pairs = zip((person for person, _ in labelled), rows, strict=True)
             for person, group in groupby(pairs, key=lambda pair: pair[0]):
                 vectors, sources = [], []
                 for _, row in group:
-                    face, reason = _single_face(row)
+                    face, reason = single_face(row)
                     if face is None:
                         skipped.append({"path": row["path"], "reason": reason})
                     else:
                         vectors.append(face["embedding"])
                         sources.append(str(Path(row["path"]).resolve()))
                 if vectors:
+                    look_alikes += self._look_alikes(person, vectors, sources, known, names)
                     added = gallery.add(person, np.array(vectors), sources)
                     enrolled.append({"name": person, "images": len(vectors), "added": added})
+                    known = np.concatenate([known, vectors]) if names else np.array(vectors)
+                    names += [person] * len(vectors)
         if not enrolled:
             reasons = "; ".join(f"{item['path']}: {item['reason']}" for item in skipped[:5])
             raise DeepImageError(f"nobody enrolled: no usable image ({reasons})")
@@ -360,8 +283,33 @@ class FaceRecognizer:
             "model": EMBEDDING_MODEL,
             "images": len(labelled) + len(unlabelled),
             "enrolled": enrolled,
+            "look_alikes": look_alikes,
             "skipped": skipped,
         }
+
+    def _look_alikes(
+        self,
+        person: str,
+        vectors: Sequence[Sequence[float]],
+        sources: Sequence[str],
+        known: np.ndarray,
+        names: Sequence[str],
+    ) -> list[dict[str, Any]]:
+        """``{name, path, other, distance}`` for each of ``person``'s new embeddings within
+        the match threshold of someone else's among ``known`` (labelled ``names``)."""
+        others = np.array([name != person for name in names], bool)
+        if not others.any():
+            return []
+        table = distance(np.array(vectors), known[others], self.metric)
+        other_names = [name for name, other in zip(names, others, strict=True) if other]
+        nearest = table.argmin(axis=1)
+        return [
+            {"name": person, "path": source, "other": other_names[index], "distance": value}
+            for source, index, value in zip(
+                sources, nearest.tolist(), table.min(axis=1).tolist(), strict=True
+            )
+            if value <= self.threshold
+        ]
 
     def verify(self, a: str | os.PathLike[str], b: str | os.PathLike[str]) -> dict[str, Any]:
         """Whether the (largest) faces of two images are the same person: ``{a, b, box_a,
@@ -372,7 +320,7 @@ class FaceRecognizer:
             if "error" in row:
                 raise DeepImageError(f"{path}: {row['reason']}; give a readable image file")
             if not row["faces"]:
-                raise DeepImageError(f"{path}: no face found (try --upsample 2 or --method cnn)")
+                raise DeepImageError(f"{path}: {NO_FACE}")
             faces.append(max(row["faces"], key=_area))
         same, value = verify(
             np.array(faces[0]["embedding"]), np.array(faces[1]["embedding"]), self.metric,
@@ -394,17 +342,21 @@ class FaceRecognizer:
         data: str | os.PathLike[str],
         label_from: LabelFrom = "auto",
         out: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
     ) -> dict[str, Any]:
         """Pick the threshold that maximises verification accuracy over every pair of
         images of a labelled folder; write ``roc.png`` and ``report.json`` in ``out``
-        (``out_dir``: default a new ``runs/faces/calibrate`` folder) and return the report;
-        images without exactly one face are listed under ``skipped``.
+        (``out_dir``: default a new ``runs/faces/calibrate`` folder; files already there
+        are refused unless ``overwrite``) and return the report; images without exactly
+        one face are listed under ``skipped``.
         """
         labelled, skipped = labelled_images(data, label_from)
+        if out is not None:
+            check_report_folder(out, data, overwrite)
         vectors, labels = [], []
         rows = self._rows([file for _, file in labelled], skip_bad=True, embed=True)
         for (person, _), row in zip(labelled, rows, strict=True):
-            face, reason = _single_face(row)
+            face, reason = single_face(row)
             if face is None:
                 skipped.append({"path": row["path"], "reason": reason})
             else:
@@ -412,28 +364,9 @@ class FaceRecognizer:
                 labels.append(person)
         if not vectors:
             raise DeepImageError(f"{data}: no image with one face to calibrate on")
-        result = calibrate_embeddings(np.array(vectors), labels, self.metric)
-        folder = Path(out) if out is not None else fresh_dir(Path("runs") / "faces" / "calibrate")
-        report = {
-            "data": shown_path(data),
-            "images": len(labelled),
-            "embeddings": len(vectors),
-            "people": len(set(labels)),
-            **result.summary(),
-            "roc": shown_path(folder / "roc.png"),
-            "skipped": skipped,
-            "out_dir": shown_path(folder),
-        }
-        plot_roc(
-            result.false_positive_rate,
-            result.true_positive_rate,
-            folder / "roc.png",
-            f"face verification, {self.metric} (accuracy {result.accuracy:.3f} "
-            f"at {result.threshold:.3f})",
-            result.operating_point,
+        return calibration_report(
+            np.array(vectors), labels, self.metric, data, len(labelled), skipped, out
         )
-        write_json(folder / "report.json", report)
-        return report
 
     def anonymize(
         self,
@@ -441,17 +374,20 @@ class FaceRecognizer:
         out: str | os.PathLike[str],
         method: Literal["blur", "pixelate"] = "blur",
         skip_bad: bool = False,
+        overwrite: bool = False,
     ) -> dict[str, Any]:
         """Write a copy of every image with its faces blurred or pixelated into ``out``:
         ``{results: [{path, output, faces}], skipped, out_dir, method}``, ``faces`` the
-        number hidden."""
+        number hidden. A file already in ``out`` is refused unless ``overwrite``; an
+        image of a tight crop where no face is found is hidden whole (see
+        :func:`~deepimage.faces.detect.find_faces`)."""
         written, skipped = [], []
-        for row, target in self._each(inputs, out, skip_bad):
+        for row, target in self._each(inputs, out, skip_bad, overwrite):
             if "error" in row:
-                skipped.append(_skipped(row))
+                skipped.append(skipped_entry(row))
                 continue
             boxes = [face["box"] for face in row["faces"]]
-            _save(target, hide_faces(read_image(row["path"]), boxes, method))
+            save_image(target, hide_faces(read_image(row["path"]), boxes, method))
             written.append({"path": row["path"], "output": shown_path(target), "faces": len(boxes)})
         return {
             "results": written,

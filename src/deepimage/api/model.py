@@ -24,11 +24,11 @@ from deepimage.api.run_files import resolve_model_path, resume_checkpoint
 from deepimage.engine.checkpoints import load_checkpoint
 from deepimage.engine.devices import torch_device
 from deepimage.engine.module import CARD_KEY, TaskModule
-from deepimage.engine.runs import new_run_dir
+from deepimage.engine.runs import check_run_name, new_run_dir
 from deepimage.engine.settings import make_settings, read_config
 from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer
 from deepimage.errors import DeepImageError, ModelFileError
-from deepimage.io.files import write_json, write_yaml
+from deepimage.io.files import check_writable_folder, write_json, write_yaml
 from deepimage.io.paths import shown_path
 from deepimage.tasks.hooks import EvalData, TaskHooks, Training
 from deepimage.tasks.predict import Predictions, run_predict
@@ -90,6 +90,8 @@ class Model:
             raise DeepImageError(
                 f"--patience needs a validation figure; {self.spec.name} has none."
             )
+        if not resume:
+            check_run_name(run.name or run.model)  # before any data is read
         self.model = run.model
         training = self.hooks.prepare_training(run)
         training.module.data_card = _data_card(training.settings)
@@ -128,7 +130,7 @@ class Model:
         score the held-out splits and write ``report.json``."""
         run = training.settings
         if resume:
-            run_dir, ckpt = Path(resume), resume_checkpoint(Path(resume))
+            run_dir, ckpt = Path(resume), resume_checkpoint(Path(resume), training.module)
         else:
             run_dir = new_run_dir(self.spec.name, run.name or run.model, run.runs_root)
             ckpt = None
@@ -199,8 +201,9 @@ class Model:
         settings = make_settings(self.spec.evaluate, values)
         module = self._require_task()
         module.to(torch_device(settings.device))
-        loaded = self.hooks.load_split(module, settings)
         target = Path(settings.out) if settings.out else (self.run_dir or Path(".")) / "plots"
+        check_writable_folder(target)  # before the data is read
+        loaded = self.hooks.load_split(module, settings)
         return self._score(loaded, target, settings)
 
     def _score(self, data: EvalData, out_dir: Path, settings: Any) -> dict[str, Any]:

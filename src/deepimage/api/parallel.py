@@ -12,7 +12,10 @@ Example:
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -52,13 +55,15 @@ def ordered_map(
     the platform's default (spawn) needs the ``if __name__ == "__main__":`` guard.
     OpenCV's thread pool is held at one thread while the workers are forked: a child forked
     from a process whose OpenCV threads have run hangs in OpenCV. Each worker keeps one
-    OpenCV thread (so N workers use N cores), then runs ``initializer(*initargs)``.
+    OpenCV thread (so N workers use N cores), watches its parent (it exits within
+    :data:`PARENT_CHECK_S` seconds of the parent's death, even a ``kill -9``, instead of
+    waiting forever on its pipe), then runs ``initializer(*initargs)``.
     """
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
     threads = cv2.getNumThreads()
     cv2.setNumThreads(1)
     try:
-        start = (initializer, *initargs)
+        start = (os.getpid(), initializer, *initargs)
         with ProcessPoolExecutor(workers, context, _start_worker, start) as pool:
             pending: deque[Future[Out]] = deque(
                 pool.submit(work, item) for item in islice(items, ahead * workers)
@@ -75,10 +80,23 @@ def ordered_map(
         cv2.setNumThreads(threads)
 
 
-def _start_worker(initializer: Callable[..., None] | None, *initargs: Any) -> None:
+PARENT_CHECK_S = 0.5
+"""How often a worker checks that the process that started it is still alive."""
+
+
+def _start_worker(parent: int, initializer: Callable[..., None] | None, *initargs: Any) -> None:
     cv2.setNumThreads(1)
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     if initializer is not None:
         initializer(*initargs)
+
+
+def _exit_with(parent: int) -> None:
+    """Exit this worker once ``parent`` is gone (a dead parent's children are re-parented,
+    so ``os.getppid()`` changes); runs in a daemon thread of each worker."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
 
 
 class _RateColumn(ProgressColumn):

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deepimage.engine.checkpoints import load_checkpoint
+from deepimage.engine.module import TaskModule
 from deepimage.errors import DeepImageError, ModelFileError
 
 
@@ -26,13 +27,14 @@ def resolve_model_path(path: Path) -> Path:
     return path
 
 
-def resume_checkpoint(run_dir: Path) -> str:
+def resume_checkpoint(run_dir: Path, module: TaskModule) -> str:
     """``last.ckpt`` of ``run_dir``, checked by the safe loader (Lightning then reads it
-    weights-only too)."""
+    weights-only too) and against ``module``, the run rebuilt from its config: a file
+    Lightning could not restore is a clear error, never a traceback mid-restore."""
     last = run_dir / "checkpoints" / "last.ckpt"
     if not last.is_file():
         raise DeepImageError(
             f"{run_dir}: nothing to resume (no checkpoints/last.ckpt). Start a new run instead."
         )
-    load_checkpoint(last)  # a clear error for unsafe files
+    module.check_resumable(load_checkpoint(last), str(last))
     return str(last)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from deepimage.cli.output import JSON, console, emit, print_skipped
+from deepimage.cli.output import JSON, console, emit, literal, print_skipped
 from deepimage.data.detection import Format, convert
 
 
@@ -25,7 +25,7 @@ def convert_command(
     val_fraction: float = typer.Option(
         0.2, "--val-fraction", help="Share held out as 'val' when the data has no split."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of that split."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of that split."),
     skip_bad: bool = typer.Option(
         False, "--skip-bad", help="Skip broken items (listed in the report) instead of failing."
     ),
@@ -37,12 +37,15 @@ def convert_command(
     """
     result = convert(source, out, to, val_fraction=val_fraction, seed=seed, skip_bad=skip_bad)
     for issue in result["issues"]:
-        console.print(f"  {issue['kind']}: {issue['path']}: {issue['detail']}", markup=False)
+        line = literal(f"  {issue['kind']}: {issue['path']}: {issue['detail']}")
+        console.print(line, highlight=False, soft_wrap=True)
     print_skipped(result["skipped"])
     splits = ", ".join(f"{split} {count}" for split, count in result["splits"].items())
     emit(
         result,
         as_json,
-        f"{result['from']} -> {to}: {splits} images, {result['boxes']} boxes, "
-        f"{len(result['issues'])} issue(s) -> {result['out_dir']}",
+        literal(
+            f"{result['from']} -> {to}: {splits} images, {result['boxes']} boxes, "
+            f"{len(result['issues'])} issue(s) -> {result['out_dir']}"
+        ),
     )

@@ -1,9 +1,11 @@
 """``deepimage face``: detect, landmarks, embed, enroll, identify, verify, calibrate, anonymize,
 and the gallery commands list, rename, remove, export, import.
 
-Tables and summaries go to stdout, progress and skipped files to stderr; ``--json`` prints
-the API's report (``results``, ``skipped``, ``out_dir``; ``items`` for ``list``) as one
-JSON object. Boxes are float pixel-edge ``x1 y1 x2 y2``.
+Tables and summaries go to stdout, progress, warnings and skipped files to stderr;
+``--json`` prints the API's report (``results``, ``skipped``, ``out_dir``; ``items`` for
+``list``) as one JSON object. Boxes are float pixel-edge ``x1 y1 x2 y2``. Names and paths
+come from data, so they are printed literally (:func:`~deepimage.cli.output.literal`: no
+markup, control characters escaped).
 
 Example:
     >>> from typer.testing import CliRunner
@@ -18,10 +20,10 @@ from typing import Any, Literal
 
 import typer
 from rich.table import Table
-from rich.text import Text
 
-from deepimage.api.faces import FaceRecognizer, LabelFrom
-from deepimage.cli.output import JSON, QUIET, emit, files_table, print_skipped
+from deepimage.api.face_scan import LabelFrom
+from deepimage.api.faces import FaceRecognizer
+from deepimage.cli.output import JSON, QUIET, console, emit, files_table, literal, print_skipped
 from deepimage.faces.detect import Method
 from deepimage.faces.gallery import Gallery, default_gallery_path
 from deepimage.faces.index import IndexKind
@@ -67,6 +69,31 @@ LABEL_FROM = typer.Option(
     "(name-prefix), or auto (folder when there are subfolders).",
 )
 JITTERS = typer.Option(1, "--jitters", min=1, help="Average the embeddings of N jittered copies.")
+FALLBACK = typer.Option(
+    True,
+    "--fallback/--no-fallback",
+    help="When no face is found: the detector upsampled once more, then the CNN detector, "
+    "then the whole image if it is a tight crop (at most 512 px, height 1.1-1.5x width).",
+)
+ASSUME_FACE = typer.Option(
+    False, "--assume-face", help="When no detector finds a face, take the whole image as one."
+)
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace files already in the -o folder.")
+
+
+def _finder(method: Method, upsample: int, fallback: bool, assume_face: bool) -> dict[str, Any]:
+    """:class:`FaceRecognizer`'s keywords for finding faces.
+
+    Example:
+        >>> _finder("hog", 1, True, False)["fallback"]
+        True
+    """
+    return {
+        "method": method,
+        "upsample": upsample,
+        "fallback": fallback,
+        "assume_face": assume_face,
+    }
 
 
 def _box(box: list[float]) -> str:
@@ -79,20 +106,37 @@ def _box(box: list[float]) -> str:
     return " ".join(f"{value:g}" for value in box)
 
 
+def _warn(lines: list[str]) -> None:
+    """Warnings on stderr, each printed literally (they hold names and paths)."""
+    for line in lines:
+        console.print(literal(f"warning: {line}"), highlight=False, soft_wrap=True)
+
+
+def _warn_issues(report: dict[str, Any]) -> None:
+    """Warn about the gallery's damaged embeddings that a command left out."""
+    issues = report.get("issues", [])
+    if issues:
+        _warn([f"{item['path']}: {item['detail']}" for item in issues])
+        _warn(["to drop them for good: deepimage face export, then import into a new gallery"])
+
+
 def _finish(report: dict[str, Any], as_json: bool, *shown: Any) -> None:
-    """Print ``report`` (``--json``) or what is ``shown``, the skipped files on stderr."""
+    """Print ``report`` (``--json``) or what is ``shown``; the gallery's issues and (unless
+    ``--json``, which lists them) the skipped files on stderr."""
+    _warn_issues(report)
     if not as_json:
         print_skipped(report["skipped"])
     emit(report, as_json, *shown)
 
 
 def _faces_table(results: list[dict[str, Any]], extra: str | None = None) -> Table:
-    """A table of every face found: file, box, score (and landmark count)."""
-    headers = ("file", "box (x1 y1 x2 y2)", "score", *([extra] if extra else []))
+    """A table of every face found: file, box, score, detector (and landmark count)."""
+    headers = ("file", "box (x1 y1 x2 y2)", "score", "detector", *([extra] if extra else []))
     table, shown = files_table([result["path"] for result in results], *headers)
     for result, path in zip(results, shown, strict=True):
         for face in result["faces"]:
-            cells: list[Text | str] = [path, _box(face["box"]), f"{face['score']:.3f}"]
+            score = f"{face['score']:.3f}"
+            cells: list[Any] = [path, _box(face["box"]), score, face["detector"]]
             if extra == "landmarks":
                 cells.append(str(len(face["landmarks"])))
             table.add_row(*cells)
@@ -101,25 +145,18 @@ def _faces_table(results: list[dict[str, Any]], extra: str | None = None) -> Tab
 
 def _detect(
     inputs: list[str],
-    run: tuple[Method, int, Path | None, int, bool, bool, bool],
+    recognizer: FaceRecognizer,
+    run: tuple[Path | None, bool, bool, bool],
     landmarks: int | None = None,
     embed: bool = False,
-    jitters: int = 1,
 ) -> None:
     """detect, landmarks and embed: one entry per image, printed as a table or JSON.
 
-    ``run`` is (method, upsample, out, workers, skip_bad, quiet, as_json).
+    ``run`` is (out, overwrite, skip_bad, as_json).
     """
-    method, upsample, out, workers, skip_bad, quiet, as_json = run
-    recognizer = FaceRecognizer(
-        workers=workers, quiet=quiet, method=method, upsample=upsample, jitters=jitters
-    )
+    out, overwrite, skip_bad, as_json = run
     report = recognizer.detect(
-        inputs,
-        landmarks=landmarks,
-        embed=embed,
-        out=out,
-        skip_bad=skip_bad,
+        inputs, landmarks=landmarks, embed=embed, out=out, skip_bad=skip_bad, overwrite=overwrite
     )
     results = report["results"]
     faces = sum(len(result["faces"]) for result in results)
@@ -136,14 +173,20 @@ def detect_command(
     inputs: list[str] = INPUTS,
     method: Method = METHOD,
     upsample: int = UPSAMPLE,
+    fallback: bool = FALLBACK,
+    assume_face: bool = ASSUME_FACE,
     out: Path | None = OUT,
+    overwrite: bool = OVERWRITE,
     workers: int = WORKERS,
     skip_bad: bool = SKIP_BAD,
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    """Find faces; each gets its box (x1, y1, x2, y2, pixel edges) and the detector's score."""
-    _detect(inputs, (method, upsample, out, workers, skip_bad, quiet, as_json))
+    """Find faces; each gets its box (x1, y1, x2, y2, pixel edges), the detector's score
+    and which detector found it."""
+    finder = _finder(method, upsample, fallback, assume_face)
+    recognizer = FaceRecognizer(workers=workers, quiet=quiet, **finder)
+    _detect(inputs, recognizer, (out, overwrite, skip_bad, as_json))
 
 
 @app.command("landmarks")
@@ -152,15 +195,19 @@ def landmarks_command(
     points: int = typer.Option(68, "--points", help="5 or 68 landmarks per face."),
     method: Method = METHOD,
     upsample: int = UPSAMPLE,
+    fallback: bool = FALLBACK,
+    assume_face: bool = ASSUME_FACE,
     out: Path | None = OUT,
+    overwrite: bool = OVERWRITE,
     workers: int = WORKERS,
     skip_bad: bool = SKIP_BAD,
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
     """Face landmarks: each face gets 5 or 68 (x, y) points."""
-    run = (method, upsample, out, workers, skip_bad, quiet, as_json)
-    _detect(inputs, run, landmarks=points)
+    finder = _finder(method, upsample, fallback, assume_face)
+    recognizer = FaceRecognizer(workers=workers, quiet=quiet, **finder)
+    _detect(inputs, recognizer, (out, overwrite, skip_bad, as_json), landmarks=points)
 
 
 @app.command("embed")
@@ -169,15 +216,19 @@ def embed_command(
     jitters: int = JITTERS,
     method: Method = METHOD,
     upsample: int = UPSAMPLE,
+    fallback: bool = FALLBACK,
+    assume_face: bool = ASSUME_FACE,
     out: Path | None = OUT,
+    overwrite: bool = OVERWRITE,
     workers: int = WORKERS,
     skip_bad: bool = SKIP_BAD,
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
     """Face embeddings: each face gets a 128-d "embedding" (shown with --json)."""
-    run = (method, upsample, out, workers, skip_bad, quiet, as_json)
-    _detect(inputs, run, embed=True, jitters=jitters)
+    finder = _finder(method, upsample, fallback, assume_face)
+    recognizer = FaceRecognizer(workers=workers, quiet=quiet, jitters=jitters, **finder)
+    _detect(inputs, recognizer, (out, overwrite, skip_bad, as_json), embed=True)
 
 
 @app.command("enroll")
@@ -188,22 +239,36 @@ def enroll_command(
     name: str | None = typer.Option(None, "--name", "-n", help="The person the images show."),
     label_from: LabelFrom = LABEL_FROM,
     gallery: Path | None = GALLERY,
+    metric: Metric = METRIC,
+    threshold: float | None = THRESHOLD,
     jitters: int = JITTERS,
     method: Method = METHOD,
     upsample: int = UPSAMPLE,
+    fallback: bool = FALLBACK,
+    assume_face: bool = ASSUME_FACE,
     workers: int = WORKERS,
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    """Add people to the gallery (one face per image; bad images are listed and skipped)."""
+    """Add people to the gallery (one face per image; bad images are listed and skipped).
+    A face within the match threshold of someone else's is enrolled with a warning."""
     recognizer = FaceRecognizer(
-        gallery, workers=workers, quiet=quiet, method=method, upsample=upsample, jitters=jitters
-    )
+        gallery, workers=workers, quiet=quiet, metric=metric, threshold=threshold,
+        jitters=jitters, **_finder(method, upsample, fallback, assume_face),
+    )  # fmt: skip
     report = recognizer.enroll(inputs, name=name, label_from=label_from)
+    _warn(
+        [
+            f"{item['name']!r} ({item['path']}) is within {item['distance']:.3f} of "
+            f"{item['other']!r} ({metric} threshold {recognizer.threshold}): the same face "
+            "under two names? deepimage face remove one of them if so"
+            for item in report["look_alikes"]
+        ]
+    )
     table = Table("name", "images", "new embeddings")
     for person in report["enrolled"]:
-        table.add_row(Text(person["name"]), str(person["images"]), str(person["added"]))
-    summary = f"enrolled {len(report['enrolled'])} people into {report['gallery']}"
+        table.add_row(literal(person["name"]), str(person["images"]), str(person["added"]))
+    summary = literal(f"enrolled {len(report['enrolled'])} people into {report['gallery']}")
     _finish(report, as_json, table, summary)
 
 
@@ -219,7 +284,10 @@ def identify_command(
     ),
     method: Method = METHOD,
     upsample: int = UPSAMPLE,
+    fallback: bool = FALLBACK,
+    assume_face: bool = ASSUME_FACE,
     out: Path | None = OUT,
+    overwrite: bool = OVERWRITE,
     workers: int = WORKERS,
     skip_bad: bool = SKIP_BAD,
     quiet: bool = QUIET,
@@ -228,16 +296,16 @@ def identify_command(
     """Name every face: one row per face with file, box, name ("unknown" when nobody is
     close enough) and distance."""
     recognizer = FaceRecognizer(
-        gallery, workers=workers, quiet=quiet, method=method, upsample=upsample, metric=metric,
-        threshold=threshold, knn=knn, index=index,
+        gallery, workers=workers, quiet=quiet, metric=metric, threshold=threshold, knn=knn,
+        index=index, **_finder(method, upsample, fallback, assume_face),
     )  # fmt: skip
-    report = recognizer.identify(inputs, out=out, skip_bad=skip_bad)
+    report = recognizer.identify(inputs, out=out, skip_bad=skip_bad, overwrite=overwrite)
     rows = report["results"]
     headers = ("file", "box (x1 y1 x2 y2)", "name", "distance")
     table, shown = files_table([row["path"] for row in rows], *headers)
     table.caption = f"{metric} distances"
     for row, path in zip(rows, shown, strict=True):
-        table.add_row(path, _box(row["box"]), Text(row["name"]), f"{row['distance']:.3f}")
+        table.add_row(path, _box(row["box"]), literal(row["name"]), f"{row['distance']:.3f}")
     _finish(report, as_json, table)
 
 
@@ -249,12 +317,13 @@ def verify_command(
     threshold: float | None = THRESHOLD,
     method: Method = METHOD,
     upsample: int = UPSAMPLE,
+    fallback: bool = FALLBACK,
+    assume_face: bool = ASSUME_FACE,
     as_json: bool = JSON,
 ) -> None:
     """Whether the (largest) faces of two images are the same person."""
-    recognizer = FaceRecognizer(
-        quiet=True, method=method, upsample=upsample, metric=metric, threshold=threshold
-    )
+    finder = _finder(method, upsample, fallback, assume_face)
+    recognizer = FaceRecognizer(quiet=True, metric=metric, threshold=threshold, **finder)
     result = recognizer.verify(a, b)
     verdict = "same person" if result["same"] else "different people"
     sign = "<=" if result["same"] else ">"
@@ -276,24 +345,30 @@ def calibrate_command(
         "-o",
         help="Folder for roc.png and report.json (default: a new runs/faces/calibrate).",
     ),
+    overwrite: bool = typer.Option(
+        False, "--overwrite", help="Replace a roc.png and report.json already in -o."
+    ),
     method: Method = METHOD,
     upsample: int = UPSAMPLE,
+    fallback: bool = FALLBACK,
+    assume_face: bool = ASSUME_FACE,
     workers: int = WORKERS,
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
     """Choose the threshold that maximises verification accuracy over every pair of images."""
-    recognizer = FaceRecognizer(
-        workers=workers, quiet=quiet, method=method, upsample=upsample, metric=metric
-    )
-    report = recognizer.calibrate(data, label_from=label_from, out=out)
+    finder = _finder(method, upsample, fallback, assume_face)
+    recognizer = FaceRecognizer(workers=workers, quiet=quiet, metric=metric, **finder)
+    report = recognizer.calibrate(data, label_from=label_from, out=out, overwrite=overwrite)
     _finish(
         report,
         as_json,
-        f"{report['pairs']} pairs ({report['same_pairs']} same person) of {report['embeddings']} "
-        f"faces, {report['people']} people: threshold {report['threshold']:.4f} gives "
-        f"accuracy {report['accuracy']:.4f} (default {report['default_threshold']}: "
-        f"{report['accuracy_at_default']:.4f}), ROC AUC {report['auc']:.4f} -> {report['roc']}",
+        literal(
+            f"{report['pairs']} pairs ({report['same_pairs']} same person) of {report['embeddings']} "
+            f"faces, {report['people']} people: threshold {report['threshold']:.4f} gives "
+            f"accuracy {report['accuracy']:.4f} (default {report['default_threshold']}: "
+            f"{report['accuracy_at_default']:.4f}), ROC AUC {report['auc']:.4f} -> {report['roc']}"
+        ),
     )
 
 
@@ -302,19 +377,24 @@ def anonymize_command(
     inputs: list[str] = INPUTS,
     out: Path = typer.Option(..., "--out", "-o", help="Output folder (mirrors the inputs)."),
     mode: Literal["blur", "pixelate"] = typer.Option("blur", "--mode", help="blur or pixelate."),
+    overwrite: bool = OVERWRITE,
     method: Method = METHOD,
     upsample: int = UPSAMPLE,
+    fallback: bool = FALLBACK,
+    assume_face: bool = ASSUME_FACE,
     workers: int = WORKERS,
     skip_bad: bool = SKIP_BAD,
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
     """Write copies of the images with every face blurred or pixelated."""
-    recognizer = FaceRecognizer(workers=workers, quiet=quiet, method=method, upsample=upsample)
-    report = recognizer.anonymize(inputs, out, mode, skip_bad=skip_bad)
+    finder = _finder(method, upsample, fallback, assume_face)
+    recognizer = FaceRecognizer(workers=workers, quiet=quiet, **finder)
+    report = recognizer.anonymize(inputs, out, mode, skip_bad=skip_bad, overwrite=overwrite)
     faces = sum(item["faces"] for item in report["results"])
     images = len(report["results"])
-    _finish(report, as_json, f"hid {faces} face(s) in {images} image(s) -> {report['out_dir']}")
+    summary = f"hid {faces} face(s) in {images} image(s) -> {report['out_dir']}"
+    _finish(report, as_json, literal(summary))
 
 
 @app.command("list")
@@ -324,8 +404,8 @@ def list_command(gallery: Path | None = GALLERY, as_json: bool = JSON) -> None:
         people = store.identities()
     table = Table("name", "embeddings", "models", "enrolled")
     for person in people:
-        models = ", ".join(person.models)
-        table.add_row(Text(person.name), str(person.embeddings), models, person.created)
+        models = literal(", ".join(person.models))
+        table.add_row(literal(person.name), str(person.embeddings), models, literal(person.created))
     emit({"items": [vars(person) for person in people]}, as_json, table)
 
 
@@ -339,7 +419,7 @@ def rename_command(
     """Rename a person."""
     with Gallery(gallery or default_gallery_path(), create=False) as store:
         store.rename(old, new)
-    emit({"old": old, "new": new}, as_json, f"renamed {old!r} to {new!r}")
+    emit({"old": old, "new": new}, as_json, literal(f"renamed {old!r} to {new!r}"))
 
 
 @app.command("remove")
@@ -353,22 +433,29 @@ def remove_command(
         counts = store.remove(*names)
     removed = [{"name": name, "embeddings": count} for name, count in counts.items()]
     summary = ", ".join(f"{item['name']!r} ({item['embeddings']} embeddings)" for item in removed)
-    emit({"removed": removed}, as_json, f"removed {summary}")
+    emit({"removed": removed}, as_json, literal(f"removed {summary}"))
 
 
 @app.command("export")
 def export_command(
-    file: Path = typer.Argument(..., help="JSON file to write."),
+    file: Path = typer.Argument(..., help="JSON file to write (never the gallery itself)."),
     gallery: Path | None = GALLERY,
+    force: bool = typer.Option(
+        False, "--force", "--overwrite", help="Replace the file if it exists."
+    ),
     as_json: bool = JSON,
 ) -> None:
-    """Write the whole gallery to a JSON file (to back it up or move it)."""
+    """Write the whole gallery to a JSON file (to back it up or move it); damaged
+    embeddings are left out with a warning."""
     with Gallery(gallery or default_gallery_path(), create=False) as store:
-        counts = store.export(file)
+        counts = store.export(file, overwrite=force)
+    _warn_issues(counts)
     emit(
         {"file": shown_path(file), **counts},
         as_json,
-        f"exported {counts['identities']} people, {counts['embeddings']} embeddings to {file}",
+        literal(
+            f"exported {counts['identities']} people, {counts['embeddings']} embeddings to {file}"
+        ),
     )
 
 
@@ -378,9 +465,11 @@ def import_command(
     gallery: Path | None = GALLERY,
     as_json: bool = JSON,
 ) -> None:
-    """Merge an exported gallery into this one (all or nothing)."""
+    """Merge an exported gallery into this one, in one transaction; what cannot be used
+    (a blank name, NaN, a vector of the wrong length) is left out and listed."""
     with Gallery(gallery or default_gallery_path()) as store:
         counts = store.import_file(file)
+    _warn([f"left out of {item['path']}: {item['reason']}" for item in counts["skipped"]])
     emit(
         {"file": shown_path(file), **counts},
         as_json,

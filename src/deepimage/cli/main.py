@@ -15,7 +15,7 @@ from rich.text import Text
 
 from deepimage import __version__
 from deepimage.cli import augment, data, demo, detect, face, process
-from deepimage.cli.output import console
+from deepimage.cli.output import console, literal
 from deepimage.cli.tasks import task_app
 from deepimage.errors import DeepImageError
 from deepimage.tasks.registry import task_specs
@@ -61,7 +61,7 @@ def main() -> None:
     try:
         app()
     except DeepImageError as error:
-        console.print(Text.assemble(("error: ", "bold red"), str(error)), soft_wrap=True)
+        console.print(Text.assemble(("error: ", "bold red"), literal(str(error))), soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         console.print("interrupted")

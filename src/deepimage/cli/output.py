@@ -57,7 +57,7 @@ def files_table(paths: Sequence[str], *headers: str) -> tuple[Table, list[Text]]
     """
     absolute = [os.path.abspath(path) for path in paths]
     folder = os.path.commonpath([os.path.dirname(path) for path in absolute]) if paths else ""
-    table = Table(*headers, title=Text(f"in {folder}") if folder else None)
+    table = Table(*headers, title=literal(f"in {folder}") if folder else None)
     table.columns[0].overflow = "fold"
     for column in table.columns[1:]:
         column.no_wrap = True

@@ -3,8 +3,10 @@
 One sub-command per operation of :mod:`deepimage.process.registry`, generated from its
 options (``deepimage process blur --sigma 2 photos/ -o out``), plus ``compress``,
 ``pipeline FILE.yaml`` and ``list``. Every command takes the same run options
-(``-o/--out``, ``--workers``, ``--inplace``, ``--skip-existing``, ``--skip-bad``,
-``--quiet``, ``--json``) and calls :func:`deepimage.api.batch_process.process_files`.
+(``-o/--out``, ``--workers``, ``--inplace``, ``--overwrite``, ``--skip-existing``,
+``--skip-bad``, ``--quiet``, ``--json``) and calls
+:func:`deepimage.api.batch_process.process_files`. A file already in ``-o`` is refused
+unless ``--overwrite`` (replace it) or ``--skip-existing`` (keep it) is given.
 The summary goes to stdout (with ``--json`` the report, as in ``OUT/report.json``),
 progress and skipped files to stderr.
 
@@ -25,15 +27,17 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from deepimage.api.batch_process import (
+from deepimage.api.batch_process import MAX_WORKERS, process_files
+from deepimage.api.process_steps import (
     COMPRESS,
     Step,
     load_pipeline,
     operation_catalog,
     parse_step,
-    process_files,
 )
-from deepimage.cli.output import JSON, QUIET, console, emit, print_skipped
+from deepimage.cli.output import JSON, QUIET, console, emit, literal, print_skipped
+from deepimage.errors import DeepImageError
+from deepimage.io.outputs import Existing
 from deepimage.process.registry import Operation, Param, list_operations
 
 app = typer.Typer(
@@ -45,6 +49,12 @@ INPUTS = typer.Argument(
     ..., help="Image files, folders (searched recursively) or quoted glob patterns."
 )
 
+
+def _flag(flag: str, help_text: str) -> tuple[Any, Any]:
+    """A run option that is off unless given."""
+    return bool, typer.Option(False, flag, help=help_text)
+
+
 # The run options every processing command takes: name -> (annotation, typer option).
 RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
     "out": (
@@ -55,22 +65,21 @@ RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
     ),
     "workers": (
         int,
-        typer.Option(1, "--workers", "-w", min=1, help="Processes (one OpenCV thread each)."),
-    ),
-    "inplace": (
-        bool,
         typer.Option(
-            False, "--inplace", help="Allow writing into the input location, replacing inputs."
+            1,
+            "--workers",
+            "-w",
+            min=1,
+            max=MAX_WORKERS,
+            help="Processes (one OpenCV thread each).",
         ),
     ),
-    "skip_existing": (
-        bool,
-        typer.Option(False, "--skip-existing", help="Leave outputs that already exist alone."),
+    "inplace": _flag("--inplace", "Allow writing into the input location, replacing inputs."),
+    "overwrite": _flag("--overwrite", "Replace files already in the output folder."),
+    "skip_existing": _flag(
+        "--skip-existing", "Keep files already in the output folder, skip them."
     ),
-    "skip_bad": (
-        bool,
-        typer.Option(False, "--skip-bad", help="List unreadable images in the report and go on."),
-    ),
+    "skip_bad": _flag("--skip-bad", "List unreadable images in the report and go on."),
     "quiet": (bool, QUIET),
     "as_json": (bool, JSON),
 }
@@ -107,20 +116,45 @@ def _plain(text: str) -> str:
     return text.replace("``", "")
 
 
+def _existing(overwrite: bool, skip_existing: bool) -> Existing:
+    if overwrite and skip_existing:
+        raise DeepImageError(
+            "--overwrite replaces existing outputs and --skip-existing keeps them; pass one"
+        )
+    return "overwrite" if overwrite else "skip" if skip_existing else "refuse"
+
+
 def _run(inputs: list[str], steps: list[Step], run: dict[str, Any]) -> None:
     as_json = run.pop("as_json")
+    run["existing"] = _existing(run.pop("overwrite"), run.pop("skip_existing"))
     report = process_files(inputs, run.pop("out"), steps, **run)
     totals = report["totals"]
     if not as_json:
         if totals["skipped_existing"]:
             console.print(f"skipped {totals['skipped_existing']} existing outputs")
+        _print_lost(report["results"])
         print_skipped(report["skipped"])
     summary = Text.assemble(
         ("processed", "bold"),
         f" {totals['processed']} of {totals['images']} images in {totals['seconds']:.1f} s "
-        f"({totals['images_per_s'] or 0:.1f} images/s) into {report['out_dir']}",
+        f"({totals['images_per_s'] or 0:.1f} images/s) into ",
+        literal(report["out_dir"]),
     )
     emit(report, as_json, summary)
+
+
+def _print_lost(rows: list[dict[str, Any]]) -> None:
+    """Say on stderr which outputs could not keep everything their input had."""
+    changed = [row for row in rows if row.get("lost")]
+    if changed:
+        first = changed[0]
+        console.print(
+            Text.assemble(
+                f"{len(changed)} output(s) could not keep everything, e.g. ",
+                literal(first["output"]),
+                f": {'; '.join(first['lost'])} (each row's 'lost' in report.json)",
+            )
+        )
 
 
 def _add_command(

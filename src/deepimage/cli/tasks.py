@@ -1,6 +1,8 @@
 """``deepimage TASK models|train|evaluate|predict`` for every registered task, generated
 from its spec (``tasks/registry.py``) and its settings dataclasses. Nothing here is
-written per task: adding a task adds its commands.
+written per task: adding a task adds its commands. Every name, path and label that comes
+from data or a model file is printed through :func:`~deepimage.cli.output.literal`: no
+rich markup, control characters escaped.
 
 Example:
     >>> from typer.testing import CliRunner
@@ -17,7 +19,8 @@ from typing import Any
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
+from rich.table import Column, Table
+from rich.text import Text
 
 from deepimage.cli.output import (
     DEVICE,
@@ -26,6 +29,7 @@ from deepimage.cli.output import (
     console,
     emit,
     files_table,
+    literal,
     plot_lines,
     print_models,
     print_skipped,
@@ -128,14 +132,26 @@ def _train(spec: TaskSpec) -> Any:
         if not report:  # a DDP worker process
             return
         for issue in report.get("issues", []):
-            console.print(f"  {issue['kind']}: {issue['path']}: {issue['detail']}", markup=False)
+            line = literal(f"  {issue['kind']}: {issue['path']}: {issue['detail']}")
+            console.print(line, highlight=False, soft_wrap=True)
         print_skipped(report["skipped"])
         emit(report, as_json, _train_summary(spec, report))
 
     return body
 
 
-def _train_summary(spec: TaskSpec, report: dict[str, Any]) -> str:
+def literal_lines(text: str) -> Text:
+    r"""``text`` line by line through :func:`~deepimage.cli.output.literal`: the line
+    breaks kept, everything else printed as it is.
+
+    Example:
+        >>> literal_lines("run: [bold]x\n\x1b[2J").plain
+        'run: [bold]x\n\\x1b[2J'
+    """
+    return Text("\n").join(literal(line) for line in text.split("\n"))
+
+
+def _train_summary(spec: TaskSpec, report: dict[str, Any]) -> Text:
     lines = [
         f"trained {report['model']} on {report['data']} for {report['epochs']} epochs "
         f"({report['train_images_per_s']:.0f} images/s)"
@@ -146,7 +162,7 @@ def _train_summary(spec: TaskSpec, report: dict[str, Any]) -> str:
             figures = "  ".join(f"{name} {metrics[name]:.4f}" for name in spec.headline)
             lines.append(f"{split}: {figures}")
     lines.append(f"run folder: {report['out_dir']}  (plots in plots/)")
-    return "\n".join(lines)
+    return literal_lines("\n".join(lines))
 
 
 def _evaluate(spec: TaskSpec) -> Any:
@@ -155,16 +171,16 @@ def _evaluate(spec: TaskSpec) -> Any:
 
         result = Model.load(model_file, task=spec.name).evaluate(**given(values))
         print_skipped(result["skipped"])
-        title = f"{result['data']} [{result['split']}], {result['images']} images"
+        title = literal(f"{result['data']} [{result['split']}], {result['images']} images")
         metrics = Table("metric", "value", title=title)
         for name, value in result["metrics"].items():
-            metrics.add_row(name, f"{value:.4f}")
+            metrics.add_row(literal(name), f"{value:.4f}")
         emit(
             result,
             as_json,
             metrics,
             _per_class_table(result["per_class"]),
-            plot_lines(result["plots"]),
+            literal_lines(plot_lines(result["plots"])),
         )
 
     return body
@@ -173,9 +189,9 @@ def _evaluate(spec: TaskSpec) -> Any:
 def _per_class_table(rows: list[dict[str, Any]]) -> Table | None:
     if not rows:
         return None
-    table = Table(*rows[0])
+    table = Table(*(Column(literal(key)) for key in rows[0]))
     for row in rows:
-        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row.values()))
+        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else literal(v) for v in row.values()))
     return table
 
 
@@ -202,8 +218,9 @@ def _predict(spec: TaskSpec) -> Any:
             [row["path"] or "<array>" for row in rows], "image", *_columns(spec, rows)
         )
         for row, path in zip(rows, shown, strict=True):
-            table.add_row(path, *spec.row_summary(row).values())
-        emit(document, as_json, table, f"written to {rows.out_dir}" if rows.out_dir else None)
+            table.add_row(path, *map(literal, spec.row_summary(row).values()))
+        written = literal(f"written to {rows.out_dir}") if rows.out_dir else None
+        emit(document, as_json, table, written)
 
     return body
 

@@ -32,7 +32,8 @@ from deepimage.data.idx import read_idx
 from deepimage.data.names import cache_dir, data_search_dirs
 from deepimage.errors import BadImageError, DataNotFoundError, DeepImageError
 from deepimage.io.files import atomic_write
-from deepimage.io.images import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, ImageInfo, probe_image
+from deepimage.io.headers import IMAGE_EXTENSIONS
+from deepimage.io.images import DEFAULT_MAX_PIXELS, ImageInfo, probe_image
 
 SPLITS = ("train", "val", "test")
 FASHION_MNIST_CLASSES = (

@@ -27,8 +27,11 @@ Example:
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import time
+import types
+import typing
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -36,11 +39,21 @@ import lightning.pytorch as pl
 import torch
 
 from deepimage.engine.checkpoints import load_matching_weights
-from deepimage.errors import ModelFileError
+from deepimage.engine.settings import (
+    check_value,
+    make_settings,
+    meta_of,
+    settings_fields,
+    short_repr,
+    type_name,
+)
+from deepimage.errors import DeepImageError, ModelFileError
 
 T = TypeVar("T", bound="TaskModule")
 
 CARD_KEY = "deepimage"  # the checkpoint entry that says what the model is for
+MAX_CLASSES = 100_000
+EDITED = "the file was edited or damaged; use a checkpoint as a deepimage run wrote it"
 
 
 def warmup_cosine(
@@ -65,6 +78,9 @@ class TaskModule(pl.LightningModule):
     decay_norms_and_biases: ClassVar[bool] = True  # False: no weight decay on them
     lr_floor: ClassVar[float] = 0.0  # the cosine ends at this fraction of the peak rate
     warmup_start: ClassVar[float] = 0.001  # the warm-up starts at this fraction
+    settings_classes: ClassVar[tuple[type, ...]] = ()
+    """The task's settings dataclasses (train first): their bounds and choices check a
+    checkpoint's hyperparameters of the same names, and the train settings its data card."""
 
     net: torch.nn.Module
 
@@ -202,29 +218,202 @@ class TaskModule(pl.LightningModule):
         self.data_card = dict(checkpoint.get(CARD_KEY, {}).get("data") or {})
 
     @classmethod
+    def check_hyperparameters(cls, hparams: dict[str, Any]) -> None:
+        """Raise ``ValueError`` naming the first hyperparameter a model cannot be built
+        from: one ``__init__`` does not take or needs and lacks, a value not of its
+        annotated type (or a float that is not finite), a number out of the bounds or a
+        name not among the choices of the same-named setting in :attr:`settings_classes`,
+        and ``classes`` that are not distinct names. Tasks extend it (calling ``super``)
+        with what only they know; it runs before anything is built.
+
+        Example:
+            >>> class Tiny(TaskModule):
+            ...     def __init__(self, img_size: int, classes: list[str]) -> None: ...
+            >>> Tiny.check_hyperparameters({"img_size": "big", "classes": ["a"]})
+            Traceback (most recent call last):
+            ...
+            ValueError: 'img_size' is 'big', expected an integer
+        """
+        parameters = dict(inspect.signature(cls.__init__).parameters)
+        parameters.pop("self")
+        hints = typing.get_type_hints(cls.__init__)
+        unknown = sorted(set(hparams) - set(parameters), key=str)
+        if unknown:
+            raise ValueError(f"unknown hyperparameter {short_repr(unknown[0])}")
+        for name, parameter in parameters.items():
+            if name not in hparams:
+                if parameter.default is inspect.Parameter.empty:
+                    raise ValueError(f"hyperparameter {name!r} is missing")
+                continue
+            value, kind = hparams[name], hints.get(name, Any)
+            if not _is_a(value, kind):
+                raise ValueError(f"{name!r} is {short_repr(value)}, expected {_type_text(kind)}")
+        for settings in cls.settings_classes:
+            for item, _ in settings_fields(settings):
+                if item.name in hparams:
+                    try:
+                        check_value(item.name, hparams[item.name], meta_of(item))
+                    except DeepImageError as error:
+                        raise ValueError(str(error).removeprefix("setting ").rstrip(".")) from None
+        classes = hparams.get("classes", ["any"])
+        named = isinstance(classes, list) and all(isinstance(c, str) and c for c in classes)
+        if not (named and 0 < len(classes) <= MAX_CLASSES and len(set(classes)) == len(classes)):
+            raise ValueError(
+                f"'classes' must be 1 to {MAX_CLASSES} distinct non-empty names, not "
+                f"{short_repr(classes)}"
+            )
+
+    @classmethod
+    def checked_data_card(cls, card: Any) -> dict[str, Any]:
+        """The data card of a checkpoint (how its run read and split its data), each value
+        checked as the task's train setting of that name; ``ValueError`` otherwise."""
+        if card is None:
+            return {}
+        if not isinstance(card, dict) or not all(isinstance(key, str) for key in card):
+            raise ValueError(f"its data card is {short_repr(card)}, not a mapping of settings")
+        if not cls.settings_classes:
+            return dict(card)
+        try:
+            settings = make_settings(cls.settings_classes[0], card)
+        except DeepImageError as error:
+            raise ValueError(f"its data card: {str(error).rstrip('.')}") from None
+        return {key: getattr(settings, key) for key in card}
+
+    def check_weights(self, state: dict[str, Any], source: str) -> None:
+        """Refuse weights (a checkpoint's ``state_dict``) that do not fit this module:
+        names missing or unexpected, values that are no tensors or of another shape."""
+        own = self.state_dict()
+        missing = [key for key in own if key not in state]
+        unexpected = [key for key in state if key not in own]
+        wrong = [
+            key
+            for key in own
+            if key in state
+            and not (isinstance(state[key], torch.Tensor) and state[key].shape == own[key].shape)
+        ]
+        if missing or unexpected or wrong:
+            first = (wrong or missing or unexpected)[0]
+            raise ModelFileError(
+                f"{source}: its weights do not fit the {self.hparams.get('model')!r} model its "
+                f"hyper_parameters describe ({len(wrong)} of another shape, {len(missing)} "
+                f"missing, {len(unexpected)} unexpected; first: {short_repr(first)}). Was "
+                f"`model`, `img_size`, `in_channels` or `classes` changed? {EDITED.capitalize()}."
+            )
+
+    def check_resumable(self, checkpoint: dict[str, Any], source: str) -> None:
+        """Refuse a ``last.ckpt`` that Lightning could not restore into this module (built
+        from the run's config): another task's, one without training state (a weights-only
+        ``best.ckpt``), or weights and optimizer state that do not fit."""
+        card = checkpoint.get(CARD_KEY, {})
+        found = card.get("task", self.task_name) if isinstance(card, dict) else None
+        if found != self.task_name:
+            raise ModelFileError(f"{source}: not the last checkpoint of a {self.task_name} run.")
+        kinds = {"optimizer_states": list, "lr_schedulers": list, "loops": dict, "epoch": int}
+        if not all(isinstance(checkpoint.get(key), kind) for key, kind in kinds.items()):
+            raise ModelFileError(
+                f"{source}: holds no training state (optimizer, schedule, loops) to resume; a "
+                "weights-only file such as best.ckpt is not resumable. Start a new run with "
+                f"--weights {source} instead."
+            )
+        if not _is_a(checkpoint.get("train_seconds", 0.0), float):
+            raise ModelFileError(f"{source}: bad metadata: 'train_seconds'; {EDITED}.")
+        state = checkpoint.get("state_dict")
+        if not isinstance(state, dict):
+            raise ModelFileError(f"{source}: no state_dict; {EDITED}.")
+        self.check_weights(state, source)
+        trained = sum(1 for p in self.net.parameters() if p.requires_grad)
+        try:
+            saved = sum(
+                len(group["params"])
+                for optimizer in checkpoint["optimizer_states"]
+                for group in optimizer["param_groups"]
+            )
+        except (KeyError, TypeError):
+            saved = None
+        if saved != trained:
+            raise ModelFileError(
+                f"{source}: its optimizer state is for {saved} tensors, but the run's model "
+                f"trains {trained}; {EDITED}."
+            )
+
+    @classmethod
     def from_checkpoint(cls: type[T], checkpoint: dict[str, Any], source: str) -> T:
         """The trained task rebuilt from a checkpoint that ``load_checkpoint`` read, ready
-        for inference; a checkpoint of another task is a clear error naming both."""
+        for inference. Its metadata is checked before anything is built (see
+        :meth:`check_hyperparameters`) and its weights against the model built: an edited
+        or damaged file, or another task's, is a clear error naming the file."""
         card = checkpoint.get(CARD_KEY) if isinstance(checkpoint.get(CARD_KEY), dict) else {}
         found = card.get("task")
-        if found and found != cls.task_name:
+        if not (found is None or (isinstance(found, str) and found in ("", cls.task_name))):
+            shown = found if isinstance(found, str) else short_repr(found)
             raise ModelFileError(
-                f"{source}: a {found} model, not a {cls.task_name} model; "
-                f"use `deepimage {found} ...` (or the {found} API) with it."
+                f"{source}: a {shown} model, not a {cls.task_name} model; "
+                f"use `deepimage {shown} ...` (or the {shown} API) with it."
             )
-        try:
-            hparams = dict(checkpoint["hyper_parameters"])
-            if "pretrained" in hparams:  # the weights are in the file: never download them
-                hparams["pretrained"] = False
-            state = dict(checkpoint["state_dict"])
-            if not any(key.startswith("net.") for key in state):  # weights-only with EMA
-                state.update({"net." + k[4:]: v for k, v in state.items() if k[:4] == "ema."})
-            task = cls(**hparams)
-            task.load_state_dict(state)
-        except (KeyError, TypeError, RuntimeError, ValueError) as error:
+        hparams, state = checkpoint.get("hyper_parameters"), checkpoint.get("state_dict")
+        if not isinstance(hparams, dict) or not isinstance(state, dict):
             raise ModelFileError(
-                f"{source}: not a deepimage {cls.task_name} checkpoint "
-                f"({type(error).__name__}: {str(error).splitlines()[0][:200]})."
+                f"{source}: not a deepimage {cls.task_name} checkpoint (it needs "
+                "hyper_parameters and a state_dict, as a deepimage run writes them)."
+            )
+        hparams = dict(hparams)
+        if "pretrained" in hparams:  # the weights are in the file: never download them
+            hparams["pretrained"] = False
+        try:
+            cls.check_hyperparameters(hparams)
+            data_card = cls.checked_data_card(card.get("data"))
+        except (ValueError, DeepImageError) as error:
+            raise ModelFileError(
+                f"{source}: bad metadata: {str(error).rstrip('.')}; {EDITED}."
             ) from None
-        task.data_card = dict(card.get("data") or {})
+        state = dict(state)
+        if not any(str(key).startswith("net.") for key in state):  # weights-only with EMA
+            state.update({"net." + k[4:]: v for k, v in state.items() if str(k)[:4] == "ema."})
+        try:
+            task = cls(**hparams)
+        except (DeepImageError, TypeError, RuntimeError, ValueError) as error:
+            raise ModelFileError(
+                f"{source}: cannot build its model ({str(error).splitlines()[0][:300]}); {EDITED}."
+            ) from None
+        task.check_weights(state, source)
+        task.load_state_dict(state)
+        task.data_card = data_card
         return task.eval()
+
+
+def _is_a(value: Any, kind: Any) -> bool:
+    """Whether ``value`` (plain data from a checkpoint) is of the annotated type ``kind``:
+    ``int``, finite ``float`` (ints too), ``str``, ``bool``, ``list[X]``, unions, ``None``.
+
+    Example:
+        >>> _is_a([0.5, 1], list[float]), _is_a(float("nan"), float), _is_a(True, int)
+        (True, False, False)
+    """
+    if kind is Any:
+        return True
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return any(_is_a(value, option) for option in typing.get_args(kind))
+    if typing.get_origin(kind) in (list, tuple):
+        (inner,) = typing.get_args(kind)[:1]
+        return isinstance(value, (list, tuple)) and all(_is_a(item, inner) for item in value)
+    if kind is type(None):
+        return value is None
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return False
+        return isinstance(value, int) or math.isfinite(value)
+    if isinstance(kind, type):
+        return isinstance(value, kind)
+    return True
+
+
+def _type_text(kind: Any) -> str:
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):
+        return " or ".join(_type_text(option) for option in typing.get_args(kind))
+    if typing.get_origin(kind) in (list, tuple):
+        return f"a list of {_type_text(typing.get_args(kind)[0]).split(' ', 1)[-1]}s"
+    return type_name(kind)

@@ -19,6 +19,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
+import reprlib
 import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +33,8 @@ import yaml
 from deepimage.errors import DeepImageError
 
 S = TypeVar("S")
+MAX_CONFIG_BYTES = 1 << 20
+"""The largest settings file read (a run's config.yaml is about 1 KB)."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,7 @@ def make_settings(cls: type[S], values: Mapping[str, Any], source: str = "") -> 
     checked = {}
     for name, value in values.items():
         item, kind = known[name]
-        checked[name] = _check(name, _convert(name, value, kind, where), meta_of(item), where)
+        checked[name] = check_value(name, _convert(name, value, kind, where), meta_of(item), where)
     missing = [
         name
         for name, (item, _) in known.items()
@@ -109,16 +113,26 @@ def make_settings(cls: type[S], values: Mapping[str, Any], source: str = "") -> 
 
 def read_config(path: str | Path) -> dict[str, Any]:
     """The settings in a run's ``config.yaml`` (or any YAML mapping of settings)."""
-    path = Path(path)
-    if not path.is_file():
-        raise DeepImageError(f"{path}: no such config file. Pass a run's config.yaml.")
-    try:
-        config = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
-        raise DeepImageError(f"{path}: not valid YAML ({error}).") from None
+    config = read_yaml(path, "config file")
     if not isinstance(config, dict):
         raise DeepImageError(f"{path}: expected a mapping of settings (name: value).")
     return config
+
+
+def read_yaml(path: str | Path, what: str) -> Any:
+    """The YAML document in the settings file ``path`` (at most :data:`MAX_CONFIG_BYTES`,
+    UTF-8, not nested too deeply); every failure one clear error naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DeepImageError(f"{path}: no such {what}.")
+    if path.stat().st_size > MAX_CONFIG_BYTES:
+        raise DeepImageError(f"{path}: not a {what}: larger than {MAX_CONFIG_BYTES >> 20} MB.")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as error:
+        raise DeepImageError(f"{path}: not valid YAML ({error}).") from None
+    except RecursionError:
+        raise DeepImageError(f"{path}: not a {what}: its YAML is nested too deeply.") from None
 
 
 def _convert(name: str, value: Any, kind: Any, where: str) -> Any:
@@ -132,10 +146,10 @@ def _convert(name: str, value: Any, kind: Any, where: str) -> Any:
     for option in (o for o in options if o is not type(None)):
         try:
             return _as(value, option)
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, OverflowError) as error:
             errors.append(str(error))
-    wanted = " or ".join(_type_name(o) for o in options)
-    raise DeepImageError(f"{where}setting {name!r} must be {wanted}, not {value!r}.")
+    wanted = " or ".join(type_name(o) for o in options)
+    raise DeepImageError(f"{where}setting {name!r} must be {wanted}, not {short_repr(value)}.")
 
 
 def _is_union(kind: Any) -> bool:
@@ -166,7 +180,10 @@ def _as(value: Any, kind: Any) -> Any:
     if kind is float:
         if isinstance(value, bool):
             raise ValueError("not a number")
-        return float(value)
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError("not a finite number")
+        return number
     if kind is str:
         if isinstance(value, (dict, list)):
             raise TypeError("not a string")
@@ -174,18 +191,44 @@ def _as(value: Any, kind: Any) -> Any:
     return value
 
 
-def _type_name(kind: Any) -> str:
+def short_repr(value: Any) -> str:
+    """``repr(value)`` cut short, for error messages about untrusted values (a YAML alias
+    bomb or a nested list would otherwise print for ever).
+
+    Example:
+        >>> short_repr(list(range(100)))
+        '[0, 1, 2, 3, 4, 5, ...]'
+    """
+    return reprlib.repr(value)
+
+
+def type_name(kind: Any) -> str:
+    """How an error message names the type ``kind`` (``int`` -> "an integer").
+
+    Example:
+        >>> type_name(list[str]), type_name(float)
+        ('a list', 'a number')
+    """
     if typing.get_origin(kind) in (list, tuple):
         return "a list"
     names = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
     return names.get(kind, "null" if kind is type(None) else str(kind))
 
 
-def _check(name: str, value: Any, meta: Meta, where: str) -> Any:
+def check_value(name: str, value: Any, meta: Meta, where: str = "") -> Any:
+    """``value`` of setting ``name``, checked against the choices and bounds of ``meta``.
+
+    Example:
+        >>> check_value("lr", 2.0, Meta("Peak learning rate.", low=0.0, high=1.0))
+        Traceback (most recent call last):
+        ...
+        deepimage.errors.DeepImageError: setting 'lr' must be at most 1.0.
+    """
     choices = meta.choice_list()
     if value is not None and choices is not None and value not in choices:
         raise DeepImageError(
-            f"{where}setting {name!r}: unknown value {value!r}; choose {', '.join(choices)}."
+            f"{where}setting {name!r}: unknown value {short_repr(value)}; "
+            f"choose {', '.join(choices)}."
         )
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if meta.low is not None and value < meta.low:

@@ -8,6 +8,8 @@ Example:
     >>> from deepimage import faces
     >>> image = np.full((120, 160, 3), 128, np.uint8)
     >>> boxes, scores = faces.detect(image)          # hog (default), cnn or haar
+    >>> faces.find_faces(image)[1] is None           # hog, then the fallback: no face here
+    True
     >>> faces.embed(image, boxes).shape              # one 128-d vector per face
     (0, 128)
     >>> faces.match(np.zeros((1, 128)), np.full((1, 128), 0.01), ["ann"])
@@ -17,7 +19,7 @@ Example:
 from deepimage.faces.align import align, landmarks
 from deepimage.faces.anonymize import anonymize
 from deepimage.faces.calibrate import Calibration, calibrate
-from deepimage.faces.detect import Detections, detect
+from deepimage.faces.detect import Detections, detect, find_faces
 from deepimage.faces.embed import embed
 from deepimage.faces.gallery import Gallery, Identity, default_gallery_path
 from deepimage.faces.match import (
@@ -48,6 +50,7 @@ __all__ = [
     "detect",
     "distance",
     "embed",
+    "find_faces",
     "landmarks",
     "match",
     "verify",

@@ -2,12 +2,12 @@
 landmarks and embeddings.
 
 Plain data in and out, so that it runs alike in this process and in worker processes
-(:mod:`deepimage.api.faces` runs it over folders). This module imports little, so that
+(:mod:`deepimage.api.face_scan` runs it over folders). This module imports little, so that
 worker processes start fast.
 
 Example:
     >>> import tempfile, pathlib, numpy as np
-    >>> from deepimage.io.images import write_image
+    >>> from deepimage.io.writing import write_image
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "grey.png"
     >>> write_image(path, np.full((64, 64), 128, np.uint8))
     >>> analyse_image(path, FaceOptions(embed=True))["faces"]
@@ -24,7 +24,7 @@ from typing import Any
 
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.faces.align import landmarks as face_landmarks
-from deepimage.faces.detect import METHODS, Method, as_rgb, detect
+from deepimage.faces.detect import METHODS, Method, as_rgb, find_faces
 from deepimage.faces.embed import embed
 from deepimage.faces.models import cnn_detector, face_encoder, haar_detector, shape_predictor
 from deepimage.io.images import read_image
@@ -35,7 +35,8 @@ from deepimage.io.paths import shown_path
 class FaceOptions:
     """What each image goes through (plain data, so it pickles to worker processes).
 
-    ``landmarks`` is 5 or 68 to add landmarks, ``embed`` adds embeddings.
+    ``landmarks`` is 5 or 68 to add landmarks, ``embed`` adds embeddings; ``fallback``
+    and ``assume_face`` are :func:`~deepimage.faces.detect.find_faces`'s.
     """
 
     method: Method = "hog"
@@ -43,6 +44,8 @@ class FaceOptions:
     landmarks: int | None = None
     embed: bool = False
     jitters: int = 1
+    fallback: bool = True
+    assume_face: bool = False
 
     def check(self) -> FaceOptions:
         """Self, after refusing impossible values with a clear error."""
@@ -69,16 +72,24 @@ def load_models(options: FaceOptions) -> None:
 
 
 def analyse_image(path: Path, options: FaceOptions) -> dict[str, Any]:
-    """``{path, faces: [{box, score, landmarks?, embedding?}]}`` (``path`` absolute, ``box``
-    pixel-edge ``xyxy``), or ``{path, error, reason}`` for a file that cannot be read."""
+    """``{path, faces: [{box, score, detector, landmarks?, embedding?}]}`` (``path``
+    absolute, ``box`` pixel-edge ``xyxy``, ``detector`` the step of
+    :func:`~deepimage.faces.detect.find_faces` that found it), or ``{path, error, reason}``
+    for a file that cannot be read."""
     try:
         image = as_rgb(read_image(path))  # once, not in each of detect, landmarks and embed
     except DeepImageError as error:
         reason = error.reason if isinstance(error, BadImageError) else str(error)
         return {"path": shown_path(path), "error": str(error), "reason": reason}
-    found = detect(image, options.method, options.upsample)
+    found, detector = find_faces(
+        image,
+        options.method,
+        options.upsample,
+        fallback=options.fallback,
+        assume_face=options.assume_face,
+    )
     faces: list[dict[str, Any]] = [
-        {"box": box, "score": score}
+        {"box": box, "score": score, "detector": detector}
         for box, score in zip(found.boxes.tolist(), found.scores.tolist(), strict=True)
     ]
     if options.landmarks:

@@ -10,6 +10,11 @@ and the embeddings its embeddings; that clipping keeps a right or bottom at the 
 width or height, so a face cut by the right or bottom edge ends one pixel past it
 (``x2 = W + 1``).
 
+:func:`find_faces` falls back when the detector finds nothing (pre-cropped faces, where
+HOG often misses): the same detector upsampled once more, then the CNN detector, then,
+for a tight crop (:func:`is_tight_crop`) or when asked, the whole image as the face box;
+it says which step found the faces.
+
 Example:
     >>> import numpy as np
     >>> found = detect(np.zeros((60, 80, 3), np.uint8))
@@ -27,10 +32,20 @@ import dlib
 import numpy as np
 
 from deepimage.errors import DeepImageError
-from deepimage.faces.models import cnn_detector, haar_detector, hog_detector
+from deepimage.faces.models import haar_detector, hog_detector, run_cnn
 
 Method = Literal["hog", "cnn", "haar"]
 METHODS: tuple[Method, ...] = ("hog", "cnn", "haar")
+WHOLE_IMAGE = "whole-image"
+"""The detector name of a face box that is the whole image (:func:`find_faces`)."""
+FALLBACK_PIXELS = 2048 * 2048
+"""The most pixels a fallback step may search (after its upsampling): larger images skip it."""
+TIGHT_CROP_SIDE = 512
+"""The longest side of an image that can be a tight crop of one face, in pixels."""
+TIGHT_CROP_ASPECT = (1.1, 1.5)
+"""Height / width of a tight crop: portrait, as ORL's 92x112 (1.22) and passport photos (1.29)."""
+TIGHT_CROP_CONTRAST = 8.0
+"""The least standard deviation of a tight crop's pixel values: a flat image is no face."""
 
 
 class Detections(NamedTuple):
@@ -80,11 +95,76 @@ def detect(image: np.ndarray, method: Method = "hog", upsample: int = 1) -> Dete
         rects, scores, _ = hog_detector().run(rgb, upsample, 0.0)
         return _trimmed(rgb.shape, rects, scores)
     if method == "cnn":
-        found = cnn_detector()(rgb, upsample)
+        found = run_cnn(rgb, upsample)
         return _trimmed(rgb.shape, [f.rect for f in found], [f.confidence for f in found])
     if method == "haar":
         return _haar(rgb, upsample)
     raise DeepImageError(f"unknown face detector {method!r}; use one of {', '.join(METHODS)}")
+
+
+def is_tight_crop(image: np.ndarray) -> bool:
+    """Whether ``image`` looks like one face cropped tightly (ORL's portraits, passport
+    photos): at most :data:`TIGHT_CROP_SIDE` pixels on its longer side, portrait-shaped
+    (height / width within :data:`TIGHT_CROP_ASPECT`) and not flat (pixel values vary by
+    :data:`TIGHT_CROP_CONTRAST` or more).
+
+    Example:
+        >>> noise = np.random.default_rng(0).integers(0, 256, (112, 92), dtype=np.uint8)
+        >>> is_tight_crop(noise), is_tight_crop(noise[:92]), is_tight_crop(np.zeros((112, 92)))
+        (True, False, False)
+    """
+    height, width = image.shape[:2]
+    low, high = TIGHT_CROP_ASPECT
+    return (
+        max(height, width) <= TIGHT_CROP_SIDE
+        and low <= height / width <= high
+        and float(np.std(image)) >= TIGHT_CROP_CONTRAST
+    )
+
+
+def find_faces(
+    image: np.ndarray,
+    method: Method = "hog",
+    upsample: int = 1,
+    *,
+    fallback: bool = True,
+    assume_face: bool = False,
+) -> tuple[Detections, str | None]:
+    """The faces of ``image`` and the name of the detector that found them (None if none).
+
+    ``method`` at ``upsample`` first (named ``method``). When it finds nothing and
+    ``fallback`` is on: ``method`` upsampled once more (``"hog-upsampled"``), then the CNN
+    detector at ``upsample`` (``"cnn"``), each skipped when its upsampled image would
+    exceed :data:`FALLBACK_PIXELS`; then, for a tight crop (:func:`is_tight_crop`) or with
+    ``assume_face`` (even without ``fallback``), the whole image ``[0, 0, W, H]`` with score
+    0 (``"whole-image"``).
+
+    Example:
+        >>> noise = np.random.default_rng(0).integers(0, 256, (112, 92), dtype=np.uint8)
+        >>> found, detector = find_faces(noise)
+        >>> found.boxes.tolist(), detector
+        ([[0.0, 0.0, 92.0, 112.0]], 'whole-image')
+        >>> find_faces(noise, fallback=False)[1] is None
+        True
+    """
+    rgb = as_rgb(image)
+    steps: list[tuple[Method, int, str]] = [(method, upsample, method)]
+    if fallback:
+        steps.append((method, upsample + 1, f"{method}-upsampled"))
+        if method != "cnn":
+            steps.append(("cnn", upsample, "cnn"))
+    pixels = rgb.shape[0] * rgb.shape[1]
+    found = Detections(np.zeros((0, 4)), np.zeros(0))
+    for number, (step_method, step_upsample, name) in enumerate(steps):
+        if number and pixels * 4**step_upsample > FALLBACK_PIXELS:
+            continue
+        found = detect(rgb, step_method, step_upsample)
+        if len(found.boxes):
+            return found, name
+    if assume_face or (fallback and is_tight_crop(rgb)):
+        height, width = rgb.shape[:2]
+        return Detections(np.array([[0.0, 0.0, width, height]]), np.zeros(1)), WHOLE_IMAGE
+    return found, None
 
 
 def box_of_rectangle(rect: Any, shape: tuple[int, ...]) -> list[float]:

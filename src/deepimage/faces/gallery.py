@@ -11,9 +11,13 @@ Safety first, since a gallery is biometric data that grows over time:
 - each embedding is stored with the name of the model that made it, and only embeddings
   of one model are ever compared;
 - the same embedding is stored once per identity (re-enrolling the same photo, or running
-  an interrupted enrollment again, adds nothing twice).
+  an interrupted enrollment again, adds nothing twice);
+- a damaged embedding (NaN, a blob of the wrong length) is left out of every search and
+  export and listed in :attr:`Gallery.issues`, so export is always the way to a clean copy;
+  import leaves out what it cannot use and lists it.
 
-Large galleries are searched through faiss (see :mod:`deepimage.faces.index`).
+Large galleries are searched through faiss (:mod:`deepimage.faces.index`). The file layout
+and the row checks are in :mod:`.gallery_format`, export files in :mod:`.gallery_export`.
 
 Example:
     >>> import tempfile, pathlib, numpy as np
@@ -31,45 +35,32 @@ Example:
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from deepimage.errors import DeepImageError
+from deepimage.faces.gallery_export import export_target, import_plan, read_export, write_export
+from deepimage.faces.gallery_format import (
+    NOW,
+    VECTOR_DTYPE,
+    as_vectors,
+    check_name,
+    create_private_file,
+    open_database,
+    stored_damage,
+)
 from deepimage.faces.index import IndexKind, NeighbourIndex, build_index
-from deepimage.faces.match import UNKNOWN, Match, Metric, resolve_threshold, vote
+from deepimage.faces.match import Match, Metric, resolve_threshold, vote
 from deepimage.faces.models import EMBEDDING_MODEL
-from deepimage.io.files import write_json
-
-SCHEMA_VERSION = 1
-EXPORT_FORMAT = "deepimage-face-gallery"
-_NOW = "(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))"
-_SCHEMA = f"""
-CREATE TABLE IF NOT EXISTS identities (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    created TEXT NOT NULL DEFAULT {_NOW}
-);
-CREATE TABLE IF NOT EXISTS embeddings (
-    id INTEGER PRIMARY KEY,
-    identity_id INTEGER NOT NULL REFERENCES identities (id) ON DELETE CASCADE,
-    model TEXT NOT NULL,
-    vector BLOB NOT NULL,
-    source TEXT,
-    created TEXT NOT NULL DEFAULT {_NOW},
-    UNIQUE (identity_id, model, vector)
-);
-CREATE INDEX IF NOT EXISTS embeddings_by_model ON embeddings (model);
-PRAGMA user_version = {SCHEMA_VERSION};
-"""
-_DTYPE = np.dtype("<f8")  # vectors are stored as little-endian float64: exact round trips
+from deepimage.io.paths import shown_path
 
 
 @dataclass(frozen=True)
@@ -93,15 +84,6 @@ def default_gallery_path() -> Path:
     return Path(base) / "deepimage" / "faces.db"
 
 
-def check_name(name: str) -> str:
-    """``name`` unchanged if it can be enrolled: any text but blank or ``unknown``."""
-    if not isinstance(name, str) or not name.strip():
-        raise DeepImageError(f"a person's name must be non-blank text, not {name!r}")
-    if name == UNKNOWN:
-        raise DeepImageError(f"{UNKNOWN!r} is what unmatched faces are called; choose another name")
-    return name
-
-
 class Gallery:
     """A face gallery in the SQLite file ``path``.
 
@@ -117,30 +99,11 @@ class Gallery:
                     f"{self.path}: no face gallery here; enroll people first "
                     f"(deepimage face enroll --gallery {self.path} ...)"
                 )
-            _create_private_file(self.path)
+            create_private_file(self.path)
         self._indexes: dict[tuple[str, str, str], tuple[NeighbourIndex, list[str]]] = {}
+        self._issues: dict[int, dict[str, str]] = {}  # damaged embeddings met, by row id
         with self._errors("open"):
-            self._db = sqlite3.connect(self.path, isolation_level=None, timeout=10.0)
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-            self._db.execute("PRAGMA foreign_keys = ON")
-            self._check_schema()
-
-    def _check_schema(self) -> None:
-        version = self._db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise DeepImageError(
-                f"{self.path}: gallery format {version} is newer than this deepimage "
-                f"understands ({SCHEMA_VERSION}); upgrade deepimage"
-            )
-        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
-        if version == 0 and tables:
-            raise DeepImageError(
-                f"{self.path}: an SQLite file that is not a deepimage face gallery; "
-                "give another --gallery file"
-            )
-        if version == 0:
-            self._db.executescript(_SCHEMA)
+            self._db = open_database(self.path)
 
     def close(self) -> None:
         """Close the database (the ``-wal`` file is folded back into the gallery file)."""
@@ -158,6 +121,11 @@ class Gallery:
         try:
             yield
         except sqlite3.DatabaseError as error:
+            if action == "open" and "not a database" in str(error):
+                raise DeepImageError(
+                    f"{self.path}: not a face gallery (not an SQLite file); give another "
+                    "--gallery file"
+                ) from None
             raise DeepImageError(
                 f"{self.path}: cannot {action} the face gallery ({error}); "
                 "if it is damaged, restore it from an export (deepimage face import)"
@@ -190,7 +158,7 @@ class Gallery:
         ``sources`` names where each came from (an image path). Returns how many
         embeddings were new: one already stored for this person and model is skipped.
         """
-        vectors = _as_vectors(vectors, f"embeddings of {name!r}")
+        vectors = as_vectors(vectors, f"embeddings of {name!r}")
         sources = list(sources) if sources is not None else [None] * len(vectors)
         if len(sources) != len(vectors):
             raise DeepImageError(f"{len(vectors)} embeddings but {len(sources)} sources")
@@ -212,9 +180,9 @@ class Gallery:
         before = db.total_changes
         db.executemany(
             f"INSERT OR IGNORE INTO embeddings (identity_id, model, vector, source, created) "
-            f"VALUES (?, ?, ?, ?, coalesce(?, {_NOW}))",
+            f"VALUES (?, ?, ?, ?, coalesce(?, {NOW}))",
             [
-                (identity, model, vector.astype(_DTYPE).tobytes(), source, when)
+                (identity, model, vector.astype(VECTOR_DTYPE).tobytes(), source, when)
                 for vector, source, when in zip(
                     vectors, sources, created or [None] * len(vectors), strict=True
                 )
@@ -223,14 +191,51 @@ class Gallery:
         return db.total_changes - before
 
     def _check_size(self, db: sqlite3.Connection, model: str, size: int) -> None:
-        row = db.execute(
-            "SELECT length(vector) FROM embeddings WHERE model = ? LIMIT 1", (model,)
-        ).fetchone()
-        if row is not None and row[0] != size * _DTYPE.itemsize:
+        stored = self._sizes().get(model)
+        if stored is not None and stored != size * VECTOR_DTYPE.itemsize:
             raise DeepImageError(
-                f"{self.path}: model {model!r} embeddings have {row[0] // _DTYPE.itemsize} "
+                f"{self.path}: model {model!r} embeddings have {stored // VECTOR_DTYPE.itemsize} "
                 f"values in this gallery, not {size}"
             )
+
+    def _sizes(self) -> dict[str, int]:
+        """The usual (most common) byte length of each model's stored vectors."""
+        rows = self._query(
+            "SELECT model, length(vector) FROM embeddings GROUP BY 1, 2 ORDER BY count(*)"
+        )
+        return dict(rows)  # the most common length comes last, so it is the one kept
+
+    def _usable(self, row_id: int, name: str, model: str, blob: Any, sizes: dict[str, int]) -> bool:
+        """Whether a stored vector can be used; a damaged one is noted in :attr:`issues`."""
+        damage = stored_damage(blob, sizes.get(model))
+        if damage is None:
+            return True
+        self._issues[row_id] = {
+            "path": shown_path(self.path),
+            "kind": "damaged-embedding",
+            "detail": f"embedding {row_id} of {name!r} ({model}): {damage}; left out",
+        }
+        return False
+
+    @property
+    def issues(self) -> list[dict[str, str]]:
+        """The damaged embeddings met so far (by :meth:`vectors`, :meth:`identify`,
+        :meth:`export`), each ``{path, kind, detail}``: every result leaves them out. An
+        export and an import into a new file give a gallery without them.
+
+        Example:
+            >>> import tempfile, pathlib, sqlite3
+            >>> path = pathlib.Path(tempfile.mkdtemp()) / "faces.db"
+            >>> with Gallery(path) as gallery:
+            ...     gallery.add("ann", np.zeros((2, 4)) + [[0], [1]], model="toy")
+            2
+            >>> with sqlite3.connect(path) as db:
+            ...     _ = db.execute("UPDATE embeddings SET vector = x'00' WHERE id = 2")
+            >>> with Gallery(path) as gallery:
+            ...     gallery.vectors("toy")[0].tolist(), gallery.issues[0]["detail"]
+            ([[0.0, 0.0, 0.0, 0.0]], "embedding 2 of 'ann' (toy): 1 bytes where ... 32; left out")
+        """
+        return list(self._issues.values())
 
     def rename(self, old: str, new: str) -> None:
         """Give the person ``old`` the name ``new`` (which must be free)."""
@@ -285,15 +290,20 @@ class Gallery:
         ]
 
     def vectors(self, model: str = EMBEDDING_MODEL) -> tuple[np.ndarray, list[str]]:
-        """(embeddings (N, D), their names) of every embedding made by ``model``."""
+        """(embeddings (N, D), their names) of every usable embedding made by ``model``
+        (damaged ones are left out and listed in :attr:`issues`)."""
         rows = self._query(
-            "SELECT i.name, e.vector FROM embeddings e "
+            "SELECT e.id, i.name, e.vector FROM embeddings e "
             "JOIN identities i ON i.id = e.identity_id WHERE e.model = ? ORDER BY e.id",
             (model,),
         )
-        if not rows:
+        sizes = self._sizes()
+        usable = [(name, blob) for row_id, name, blob in rows
+                  if self._usable(row_id, name, model, blob, sizes)]  # fmt: skip
+        if not usable:
             return np.zeros((0, 0), np.float64), []
-        return np.stack([np.frombuffer(blob, _DTYPE) for _, blob in rows]), [n for n, _ in rows]
+        vectors = np.stack([np.frombuffer(blob, VECTOR_DTYPE) for _, blob in usable])
+        return vectors, [name for name, _ in usable]
 
     def models(self) -> dict[str, int]:
         """Embedding counts per model."""
@@ -309,9 +319,10 @@ class Gallery:
             vectors, names = self.vectors(model)
             if not names:
                 others = ", ".join(self.models()) or "none"
+                damaged = f" but {len(self._issues)} damaged ones" if self._issues else ""
                 raise DeepImageError(
-                    f"{self.path}: the gallery holds no {model} embeddings (models in it: "
-                    f"{others}); enroll people first (deepimage face enroll)"
+                    f"{self.path}: the gallery holds no {model} embeddings{damaged} (models in "
+                    f"it: {others}); enroll people first (deepimage face enroll)"
                 )
             self._indexes[key] = (build_index(vectors, metric, kind), names)
         return self._indexes[key]
@@ -341,126 +352,49 @@ class Gallery:
 
     # --- export and import ------------------------------------------------------------
 
-    def export(self, path: str | os.PathLike[str]) -> dict[str, int]:
-        """Write every identity and embedding to a JSON file (atomically); returns counts."""
+    def export(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> dict[str, Any]:
+        """Write every identity and usable embedding to a JSON file, atomically (a full
+        disk leaves no file behind); returns ``{identities, embeddings, issues}``.
+
+        The gallery's own files are refused, and so is an existing file unless
+        ``overwrite``. Damaged embeddings are left out and listed under ``issues``
+        (:attr:`issues`), so that an export always works.
+        """
+        target = export_target(Path(path), self.path, overwrite)
         rows = self._query(
-            "SELECT i.name, i.created, e.model, e.vector, e.source, e.created "
+            "SELECT i.name, i.created, e.id, e.model, e.vector, e.source, e.created "
             "FROM identities i LEFT JOIN embeddings e ON e.identity_id = i.id "
             "ORDER BY i.name, e.id"
         )
-        people: dict[str, dict[str, Any]] = {}
-        for name, created, model, blob, source, when in rows:
-            person = people.setdefault(name, {"name": name, "created": created, "embeddings": []})
-            if blob is not None:
-                vector = np.frombuffer(blob, _DTYPE).tolist()
-                person["embeddings"].append(
-                    {"model": model, "vector": vector, "source": source, "created": when}
-                )
-        write_json(
-            path,
-            {
-                "format": EXPORT_FORMAT,
-                "version": SCHEMA_VERSION,
-                "identities": list(people.values()),
-            },
-        )
-        embeddings = sum(len(person["embeddings"]) for person in people.values())
-        return {"identities": len(people), "embeddings": embeddings}
+        usable = partial(self._usable, sizes=self._sizes())
+        identities, embeddings = write_export(target, rows, usable)
+        return {"identities": identities, "embeddings": embeddings, "issues": self.issues}
 
-    def import_file(self, path: str | os.PathLike[str]) -> dict[str, int]:
-        """Merge an export into this gallery in one transaction; returns counts.
+    def import_file(self, path: str | os.PathLike[str]) -> dict[str, Any]:
+        """Merge an export into this gallery in one transaction; returns ``{identities,
+        embeddings, duplicates, skipped}``.
 
         People already enrolled keep their embeddings and gain the new ones; an embedding
-        already stored is skipped. A malformed file changes nothing.
+        already stored is counted under ``duplicates``. A file that is not an export
+        changes nothing; an identity or embedding in it that cannot be used (a blank
+        name, NaN, a vector of another length than the model's) is left out and listed
+        under ``skipped`` as ``{path, reason}``.
         """
-        people = _read_export(Path(path))
-        added = 0
+        people, skipped = read_export(Path(path))
+        plan = import_plan(people, self._sizes(), skipped, shown_path(path))
+        added = total = 0
         with self._transaction("write to") as db:
-            for person in people:
-                by_model: dict[str, list[dict[str, Any]]] = {}
-                for item in person["embeddings"]:
-                    by_model.setdefault(item["model"], []).append(item)
+            for name, created, models in plan:
                 db.execute(
-                    f"INSERT OR IGNORE INTO identities (name, created) VALUES (?, coalesce(?, {_NOW}))",
-                    (person["name"], person.get("created")),
+                    f"INSERT OR IGNORE INTO identities (name, created) VALUES (?, coalesce(?, {NOW}))",
+                    (name, created),
                 )
-                for model, items in by_model.items():
-                    vectors = _as_vectors([item["vector"] for item in items], f"{path}: {model}")
-                    added += self._insert(
-                        db,
-                        person["name"],
-                        model,
-                        vectors,
-                        [item.get("source") for item in items],
-                        [item.get("created") for item in items],
-                    )
-        total = sum(len(person["embeddings"]) for person in people)
-        return {"identities": len(people), "embeddings": added, "duplicates": total - added}
-
-
-def _create_private_file(path: Path) -> None:
-    """An empty file readable and writable by its owner only (biometric data)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:
-        pass
-    except OSError as error:
-        raise DeepImageError(f"{path}: cannot create the face gallery ({error.strerror})") from None
-
-
-def _as_vectors(vectors: Any, what: str) -> np.ndarray:
-    """(N, D) finite float64 embeddings, N >= 1."""
-    try:
-        array = np.asarray(vectors, np.float64)
-    except (TypeError, ValueError):
-        raise DeepImageError(f"{what}: embeddings must be rows of numbers") from None
-    if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
-        raise DeepImageError(f"{what}: expected a non-empty (N, D) array, got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise DeepImageError(f"{what}: embeddings contain NaN or infinity")
-    return array
-
-
-def _read_export(path: Path) -> list[dict[str, Any]]:
-    """The identities of an export file, checked field by field."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise DeepImageError(f"{path}: cannot read the file ({error.strerror})") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise DeepImageError(f"{path}: not a gallery export (not JSON: {error})") from None
-    if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-        raise DeepImageError(
-            f'{path}: not a gallery export (no "format": "{EXPORT_FORMAT}"); '
-            "make one with deepimage face export"
-        )
-    if not isinstance(data.get("version"), int) or data["version"] > SCHEMA_VERSION:
-        raise DeepImageError(f"{path}: export version {data.get('version')!r} is not supported")
-    people = data.get("identities")
-    if not isinstance(people, list):
-        raise DeepImageError(f'{path}: "identities" must be a list')
-    for number, person in enumerate(people, 1):
-        _check_person(path, number, person)
-    return people
-
-
-def _check_person(path: Path, number: int, person: Any) -> None:
-    where = f"{path}: identity {number}"
-    if not isinstance(person, dict) or not isinstance(person.get("embeddings"), list):
-        raise DeepImageError(f'{where}: expected {{"name": ..., "embeddings": [...]}}')
-    try:
-        check_name(person.get("name"))
-    except DeepImageError as error:
-        raise DeepImageError(f"{where}: {error}") from None
-    for item in person["embeddings"]:
-        if not (
-            isinstance(item, dict)
-            and isinstance(item.get("model"), str)
-            and isinstance(item.get("vector"), list)
-            and all(isinstance(item.get(key), (str, type(None))) for key in ("source", "created"))
-        ):
-            raise DeepImageError(
-                f'{where} ({person["name"]!r}): every embedding needs a "model" text and a '
-                '"vector" list ("source" and "created" are text or null)'
-            )
+                for model, (vectors, sources, when) in models.items():
+                    added += self._insert(db, name, model, vectors, sources, when)
+                    total += len(vectors)
+        return {
+            "identities": len(people),
+            "embeddings": added,
+            "duplicates": total - added,
+            "skipped": skipped,
+        }

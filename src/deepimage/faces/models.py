@@ -79,8 +79,33 @@ def hog_detector() -> Any:
 
 @cache
 def cnn_detector() -> Any:
-    """dlib's MMOD CNN face detector (accurate, slow on a CPU)."""
+    """dlib's MMOD CNN face detector (accurate, slow on a CPU); run it through
+    :func:`run_cnn`."""
     return _load(dlib.cnn_face_detection_model_v1, "cnn")
+
+
+_cnn_ran = False  # whether dlib's CNN has run in this process (or in the one it forked from)
+
+
+def run_cnn(image: Any, upsample: int) -> Any:
+    """dlib's CNN detections (``mmod_rectangles``) of a uint8 RGB image."""
+    global _cnn_ran
+    _cnn_ran = True
+    return cnn_detector()(image, upsample)
+
+
+def cnn_has_run() -> bool:
+    """Whether dlib's CNN has run in this process. Its thread pool does not survive a
+    fork: a process forked after the CNN ran waits forever the first time it runs the
+    CNN itself, so such a process must not fork workers that may run it.
+
+    Example:
+        >>> import numpy as np
+        >>> _ = run_cnn(np.zeros((40, 40, 3), np.uint8), 0)
+        >>> cnn_has_run()
+        True
+    """
+    return _cnn_ran
 
 
 @cache

@@ -6,20 +6,19 @@ Example:
     True
 """
 
-from deepimage.io.images import (
-    DEFAULT_MAX_PIXELS,
-    IMAGE_EXTENSIONS,
-    ImageInfo,
-    probe_image,
-    read_image,
-    write_image,
-)
+from deepimage.io.headers import IMAGE_EXTENSIONS
+from deepimage.io.images import DEFAULT_MAX_PIXELS, ImageInfo, probe_image, read_frames, read_image
+from deepimage.io.writing import FormatHolds, format_holds, write_frames, write_image
 
 __all__ = [
     "DEFAULT_MAX_PIXELS",
     "IMAGE_EXTENSIONS",
+    "FormatHolds",
     "ImageInfo",
+    "format_holds",
     "probe_image",
+    "read_frames",
     "read_image",
+    "write_frames",
     "write_image",
 ]

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import tempfile
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import yaml
+
+from deepimage.errors import DeepImageError
 
 
 def _umask() -> int:
@@ -29,28 +32,117 @@ def _umask() -> int:
 _FILE_MODE = 0o666 & ~_umask()  # what open() would give; mkstemp alone gives 0600
 
 
+class WriteError(DeepImageError):
+    """A file could not be written (disk full, no permission, read-only file system...).
+
+    Not a fault of any one input: a batch command stops on it, even with ``--skip-bad``.
+    """
+
+
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def write_failure(path: str | os.PathLike[str], error: OSError) -> WriteError:
+    """The :class:`WriteError` for ``error`` while writing ``path``: what happened and the fix.
+
+    Example:
+        >>> import errno
+        >>> print(write_failure("out/a.png", OSError(errno.ENOSPC, "No space left on device")))
+        out/a.png was not written: the disk is full (No space left on device); free some space or choose another -o/--out folder
+    """
+    reason = error.strerror or str(error)
+    if error.errno in _FULL:
+        return WriteError(
+            f"{path} was not written: the disk is full ({reason}); "
+            "free some space or choose another -o/--out folder"
+        )
+    return WriteError(
+        f"{path} was not written ({reason}); check that its folder is writable, "
+        "or choose another -o/--out folder"
+    )
+
+
 def atomic_write(
     path: str | os.PathLike[str], write: Callable[[IO[bytes]], None], durable: bool = True
 ) -> None:
     """Call ``write`` on a temporary file beside ``path``, then rename it into place.
 
-    ``durable`` also flushes the data to disk first (checkpoints, reports); batch image
-    writes skip that and stay atomic.
+    The temporary file is completed, flushed and closed before the rename, and removed on
+    any error, so ``path`` is the old file or the whole new one, never part of one.
+    ``durable`` also forces the data to disk before the rename (checkpoints, reports);
+    batch image writes skip that and stay atomic.
+
+    Raises:
+        WriteError: the folder cannot be created or written, or the disk is full (also
+            when ``write`` itself hits a full disk); other errors of ``write`` propagate.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
+        >>> def broken(handle):
+        ...     handle.write(b"half")
+        ...     raise ValueError("stopped")
+        >>> atomic_write(path, broken)
+        Traceback (most recent call last):
+        ...
+        ValueError: stopped
+        >>> sorted(p.name for p in path.parent.iterdir())
+        []
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise write_failure(path, error) from None
+    written = False  # past ``write``: an OSError now is the file's own (flush, close, rename)
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+            written = True
+            handle.flush()
             if durable:
-                handle.flush()
                 os.fsync(handle.fileno())
         os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError) and (written or error.errno in _FULL):
+            raise write_failure(path, error) from None
         raise
+
+
+def check_writable_folder(folder: str | os.PathLike[str]) -> Path:
+    """Create ``folder`` (with its parents) and make sure files can be written in it.
+
+    Batch commands call it before their first input, so an unwritable ``-o`` is one clear
+    error, not a failure per input.
+
+    Raises:
+        WriteError: naming the folder and why.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> check_writable_folder(root / "out").is_dir()
+        True
+        >>> _ = (root / "file").write_text("")
+        >>> check_writable_folder(root / "file" / "out")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        deepimage.io.files.WriteError: cannot write in the output folder .../file/out (...); choose another -o/--out folder
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise WriteError(
+            f"cannot write in the output folder {folder} ({error.strerror or error}); "
+            "choose another -o/--out folder"
+        ) from None
+    return folder
 
 
 def write_text(path: str | os.PathLike[str], text: str) -> None:

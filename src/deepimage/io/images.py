@@ -1,12 +1,15 @@
-"""Safe image reading and writing: the one place where image files are decoded.
+"""Safe image reading: the one place where image files are decoded.
 
 Every failure to read an image (missing, empty, not an image, truncated, corrupt,
 too many pixels) is a :class:`~deepimage.errors.BadImageError` naming the file and
-the reason. Pillow does the decoding; only the formats in :data:`IMAGE_EXTENSIONS`
-are opened (no Ghostscript, no exotic plug-ins).
+the reason. Pillow does the decoding; only the formats in
+:data:`~deepimage.io.headers.IMAGE_EXTENSIONS` are opened (no Ghostscript, no exotic
+plug-ins), and :mod:`deepimage.io.headers` checks each file and its header first.
+:mod:`deepimage.io.writing` writes images.
 
 Example:
     >>> import tempfile, pathlib, numpy as np
+    >>> from deepimage.io.writing import write_image
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "red.png"
     >>> write_image(path, np.full((2, 3, 3), (255, 0, 0), dtype=np.uint8))
     >>> read_image(path)[0, 0].tolist(), read_image(path, "gray").shape
@@ -16,55 +19,38 @@ Example:
 from __future__ import annotations
 
 import os
-import threading
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Literal
 
+import cv2
 import numpy as np
-from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps
 
 from deepimage.errors import BadImageError, DeepImageError
-from deepimage.io.files import atomic_write
+from deepimage.io.headers import check_header, open_file, open_header
 
 DEFAULT_MAX_PIXELS = 89_478_485
 """Pillow's own default decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``)."""
 
-IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".pgm", ".ppm"}
-)
-"""File name extensions (lower case) that image folders are scanned for."""
-
 ReadMode = Literal["rgb", "gray", "keep"]
 
-# Pillow format names that are decoded ("JPEG" includes the MPO files of many cameras).
-_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF", "PPM")
-_WRITE_FORMATS = {
-    ".png": "PNG",
-    ".jpg": "JPEG",
-    ".jpeg": "JPEG",
-    ".webp": "WEBP",
-    ".bmp": "BMP",
-    ".tif": "TIFF",
-    ".tiff": "TIFF",
-}
-_QUALITY_FORMATS = frozenset({"JPEG", "WEBP"})
-WRITABLE_SUFFIXES = frozenset(_WRITE_FORMATS)
-"""Extensions :func:`write_image` can write."""
-LOSSY_SUFFIXES = frozenset(s for s, f in _WRITE_FORMATS.items() if f in _QUALITY_FORMATS)
-"""Extensions whose ``quality`` :func:`write_image` takes."""
-JPEG_QUALITY = 95
-"""Quality of deepimage's JPEG and WebP outputs unless a command sets its own."""
 _SIXTEEN_BIT = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 # Modes kept as they are; every other mode is converted to L, RGB or RGBA.
 _NATIVE_MODES = _SIXTEEN_BIT | {"L", "RGB", "RGBA", "I", "F"}
 _BIT_DEPTHS = {"1": 1, "I": 32, "F": 32} | dict.fromkeys(_SIXTEEN_BIT, 16)
-# Image.open is serialised so that silencing Pillow's bomb warning (a process-wide
-# warnings filter) cannot race between threads; decoding itself runs in parallel.
-_OPEN_LOCK = threading.Lock()
+# Raw modes of 16-bit colour files, whose pixels Pillow narrows to 8 bits (OpenCV reads them).
+_WIDE_COLOUR = ("RGB;16", "RGBA;16")
+_ORIENTATION_TAG = 0x0112
+_ORIENTATIONS = {  # EXIF orientation -> the array operation that displays it upright
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.swapaxes(0, 1),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a.swapaxes(0, 1)[::-1, ::-1],
+    8: lambda a: np.rot90(a),
+}
 
 
 @dataclass(frozen=True)
@@ -86,27 +72,6 @@ class ImageInfo:
     bit_depth: int
 
 
-_SIGNATURES = (b"\x89PNG", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"BM", b"II*\0", b"MM\0*")
-
-
-def has_image_signature(path: str | os.PathLike[str]) -> bool:
-    """Whether the file starts like a PNG, JPEG, GIF, BMP, TIFF or WebP (whatever its name).
-
-    Example:
-        >>> import tempfile, pathlib
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "subject01.happy"
-        >>> _ = path.write_bytes(b"GIF89a...")
-        >>> has_image_signature(path)
-        True
-    """
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(12)
-    except OSError:
-        return False
-    return head.startswith(_SIGNATURES) or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
-
-
 def read_image(
     path: str | os.PathLike[str], mode: ReadMode = "rgb", max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> np.ndarray:
@@ -114,9 +79,12 @@ def read_image(
 
     ``mode="rgb"`` gives uint8 HxWx3 RGB (transparency composited on white),
     ``"gray"`` uint8 HxW, ``"keep"`` the file's own layout: HxW for grey (uint16 for
-    16-bit files, float32 for float files), HxWx3 RGB or HxWx4 RGBA uint8. 16-bit
-    values become 8-bit by rounding ``value / 257``. Images with more than
-    ``max_pixels`` pixels are refused from their header, before any decoding.
+    16-bit files, float32 for float files, int32 for wider integers), HxWx3 RGB or HxWx4
+    RGBA (uint16 for 16-bit colour files, otherwise uint8). 16-bit values become 8-bit by
+    rounding ``value / 257``. Images with more than ``max_pixels`` pixels are refused
+    from their header, before any decoding, and so are JPEG files too small to hold the
+    pixels their header claims. A file with several frames gives its first
+    (:func:`read_frames` gives them all).
 
     Raises:
         BadImageError: the file is missing, empty, not an image, truncated, corrupt
@@ -124,6 +92,7 @@ def read_image(
 
     Example:
         >>> import tempfile, pathlib, numpy as np
+        >>> from deepimage.io.writing import write_image
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "depth.png"
         >>> write_image(path, np.array([[0, 257, 65535]], dtype=np.uint16))
         >>> read_image(path, "keep").tolist(), read_image(path, "gray").tolist()
@@ -131,10 +100,10 @@ def read_image(
     """
     if mode not in ("rgb", "gray", "keep"):
         raise DeepImageError(f"read_image: mode must be 'rgb', 'gray' or 'keep', not {mode!r}")
-    image, _, _ = _decode(Path(path), max_pixels)
+    decoded = _decode(Path(path), max_pixels, keep=mode == "keep")
     if mode == "keep":
-        return _native_array(image)
-    image = _to_8bit(image)
+        return decoded.arrays()[0]
+    image = _to_8bit(decoded.frames[0])
     if image.mode == "RGBA":
         image = _on_white(image)
     target = "RGB" if mode == "rgb" else "L"
@@ -148,6 +117,7 @@ def probe_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXE
 
     Example:
         >>> import tempfile, pathlib, numpy as np
+        >>> from deepimage.io.writing import write_image
         >>> path = pathlib.Path(tempfile.mkdtemp()) / "gray.png"
         >>> write_image(path, np.zeros((4, 6), dtype=np.uint8))
         >>> info = probe_image(path)
@@ -155,116 +125,180 @@ def probe_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXE
         (6, 4, 'L', 'PNG', 1, 8)
     """
     path = Path(path)
-    image, file_mode, file_format = _decode(path, max_pixels)
+    decoded = _decode(path, max_pixels)
+    image = decoded.frames[0]
     return ImageInfo(
         path=path,
         width=image.width,
         height=image.height,
-        mode=file_mode,
-        format=file_format,
+        mode=decoded.mode,
+        format=decoded.format,
         channels=len(image.getbands()),
-        bit_depth=_BIT_DEPTHS.get(file_mode, 8),
+        bit_depth=16 if decoded.wide[0] else _BIT_DEPTHS.get(decoded.mode, 8),
     )
 
 
-def write_image(
-    path: str | os.PathLike[str], array: np.ndarray, *, quality: int | None = None
-) -> None:
-    """Write an array as an image file, atomically (temporary file, then rename).
+def read_frames(
+    path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS
+) -> list[np.ndarray]:
+    """Every frame of a file (TIFF pages, GIF, WebP or PNG animation), each in the layout
+    ``read_image(path, "keep")`` gives the first; ``max_pixels`` bounds all frames together.
 
-    The format follows the extension: .png, .jpg/.jpeg, .webp, .bmp, .tif/.tiff.
-    ``array`` is uint8 HxW, HxWx1, HxWx3 (RGB) or HxWx4 (RGBA; not JPEG), or uint16
-    HxW for .png and .tif. ``quality`` (1..100) applies to JPEG and WebP only.
-    Missing parent folders are created.
+    Raises :class:`~deepimage.errors.BadImageError` where :func:`read_image` would.
 
     Example:
         >>> import tempfile, pathlib, numpy as np
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "out.jpg"
-        >>> write_image(path, np.zeros((8, 8, 3), dtype=np.uint8), quality=90)
-        >>> read_image(path).shape
-        (8, 8, 3)
+        >>> from deepimage.io.writing import write_frames
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "pages.tif"
+        >>> write_frames(path, [np.zeros((2, 3), np.uint8), np.ones((4, 5, 3), np.uint16)])
+        >>> [(frame.shape, frame.dtype.name) for frame in read_frames(path)]
+        [((2, 3), 'uint8'), ((4, 5, 3), 'uint16')]
     """
-    path = Path(path)
-    file_format = _WRITE_FORMATS.get(path.suffix.lower())
-    if file_format is None:
-        raise DeepImageError(
-            f"{path}: cannot write {path.suffix or 'a file without extension'}; "
-            f"use one of {', '.join(sorted(_WRITE_FORMATS))}"
-        )
-    image = _array_to_image(path, np.asarray(array), file_format)
-    options = _save_options(path, file_format, quality)
-    try:
-        atomic_write(
-            path, lambda handle: image.save(handle, format=file_format, **options), durable=False
-        )
-    except OSError as exc:
-        raise DeepImageError(f"{path}: cannot write the image ({exc})") from exc
+    return _decode(Path(path), max_pixels, keep=True, all_frames=True).arrays()
 
 
-def _decode(path: Path, max_pixels: int) -> tuple[Image.Image, str, str]:
-    """Decode ``path`` fully: (image in L/RGB/RGBA/I;16/I/F mode, file mode, format)."""
+@dataclass
+class _Decoded:
+    """A decoded file: its frames in L/RGB/RGBA/I;16/I/F mode, upright, what the file says
+    about itself, which frames are 16-bit colour and (when asked for) their full pixels."""
+
+    frames: list[Image.Image]
+    mode: str
+    format: str
+    wide: list[bool]
+    pages: dict[int, np.ndarray]
+
+    def arrays(self) -> list[np.ndarray]:
+        """The frames in ``read_image(..., "keep")`` layout."""
+        return [
+            self.pages[index] if index in self.pages else _native_array(frame)
+            for index, frame in enumerate(self.frames)
+        ]
+
+
+def _decode(path: Path, max_pixels: int, keep: bool = False, all_frames: bool = False) -> _Decoded:
+    """Decode ``path`` fully: its first frame, or every frame; with ``keep`` also the
+    16-bit colour pixels that Pillow narrows to 8 bits."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         raise DeepImageError(
             "PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True (set by some other code), so "
             "truncated images would decode silently; set it back to False"
         )
-    with _open_file(path) as handle:
-        image = _open_header(path, handle)
-        width, height = image.size
-        if width * height > max_pixels:
-            raise BadImageError(
-                path,
-                f"image is {width}x{height} = {width * height:,} pixels, "
-                f"over the limit of {max_pixels:,} (max_pixels)",
-            )
-        file_mode, file_format = image.mode, image.format or "unknown"
-        try:
-            image.load()
-            ImageOps.exif_transpose(image, in_place=True)
-        except Exception as exc:  # Pillow raises many types on corrupt data
-            raise BadImageError(path, f"truncated or corrupt image data ({exc})") from exc
+    with open_file(path) as handle:
+        image = open_header(path, handle)
+        check_header(path, image, max_pixels, os.fstat(handle.fileno()).st_size)
+        decoded = _Decoded([], image.mode, image.format or "unknown", [_is_wide(image)], {})
+        orientation = _orientation(image)  # after _is_wide: reading EXIF may decode a PNG
+        count = _frame_count(path, image) if all_frames else 1
+        pixels = 0
+        for index in range(count):
+            pixels += _seek(path, image, index)
+            if pixels > max_pixels:
+                raise BadImageError(
+                    path,
+                    f"its {count} frames hold more than {max_pixels:,} pixels together, "
+                    "over the limit (max_pixels)",
+                )
+            if index:
+                decoded.wide.append(_is_wide(image))
+            decoded.frames.append(_load_frame(path, image, in_place=count == 1))
+        if keep and any(decoded.wide):
+            handle.seek(0)
+            decoded.pages = _wide_pages(path, handle.read(), decoded, orientation)
+    return decoded
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation of the first frame (1, upright, when unreadable)."""
     try:
-        return _normalise(image), file_mode, file_format
+        return int(image.getexif().get(_ORIENTATION_TAG, 1))
+    except Exception:  # a damaged EXIF block is ignored, as exif_transpose does
+        return 1
+
+
+def _seek(path: Path, image: Image.Image, index: int) -> int:
+    """Go to frame ``index``; its pixel count."""
+    try:
+        image.seek(index)
+    except Exception as exc:  # Pillow raises many types on corrupt data
+        raise BadImageError(path, f"truncated or corrupt image data ({exc})") from exc
+    return image.width * image.height
+
+
+def _load_frame(path: Path, image: Image.Image, in_place: bool) -> Image.Image:
+    """Decode the current frame: upright, in L/RGB/RGBA/I;16/I/F mode (a copy unless
+    ``in_place``, which a single-frame file can afford)."""
+    try:
+        image.load()
+        frame = ImageOps.exif_transpose(image, in_place=in_place) or image
+    except Exception as exc:  # Pillow raises many types on corrupt data
+        raise BadImageError(path, f"truncated or corrupt image data ({exc})") from exc
+    try:
+        return _normalise(frame)
     except ValueError as exc:
-        raise BadImageError(path, f"unsupported pixel mode {file_mode} ({exc})") from exc
+        raise BadImageError(path, f"unsupported pixel mode {image.mode} ({exc})") from exc
 
 
-@contextmanager
-def _open_file(path: Path) -> Iterator[BinaryIO]:
-    """Open ``path`` for reading; a missing, unreadable or empty file is a BadImageError."""
+def _frame_count(path: Path, image: Image.Image) -> int:
     try:
-        handle = open(path, "rb")  # noqa: SIM115 - closed by the with below
-    except FileNotFoundError:
-        raise BadImageError(path, "file not found") from None
-    except IsADirectoryError:
-        raise BadImageError(path, "is a folder, not an image file") from None
-    except OSError as exc:
-        raise BadImageError(path, f"cannot open the file ({exc.strerror})") from None
-    with handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            raise BadImageError(path, "zero-byte file")
-        yield handle
+        return int(getattr(image, "n_frames", 1))
+    except Exception as exc:  # counting GIF frames reads them all
+        raise BadImageError(path, f"truncated or corrupt image data ({exc})") from exc
 
 
-def _open_header(path: Path, handle: BinaryIO) -> ImageFile.ImageFile:
-    """Read the image header (no pixel data) with Pillow."""
-    with _OPEN_LOCK, warnings.catch_warnings():
-        # The caller applies max_pixels itself, with a clearer message.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        try:
-            return Image.open(handle, formats=_FORMATS)
-        except UnidentifiedImageError:
-            raise BadImageError(path, _not_an_image_reason(path)) from None
-        except Image.DecompressionBombError as exc:
-            raise BadImageError(path, f"too many pixels ({exc})") from None
-        except Exception as exc:  # Pillow raises many types on corrupt headers
-            raise BadImageError(path, f"corrupt image header ({exc})") from exc
+def _is_wide(image: Image.Image) -> bool:
+    """Whether the current frame is 16-bit colour (read before ``load``, which drops tiles)."""
+    tile = image.tile[0] if image.tile else None
+    args = tile.args if tile is not None else None
+    rawmode = args[0] if isinstance(args, tuple) and args else args
+    return isinstance(rawmode, str) and rawmode.startswith(_WIDE_COLOUR)
 
 
-def _not_an_image_reason(path: Path) -> str:
-    suffix = path.suffix.lower()
-    claim = f" although its name ends in {path.suffix}" if suffix in IMAGE_EXTENSIONS else ""
-    return f"not an image: the content is not PNG, JPEG, BMP, GIF, WebP, TIFF or PNM{claim}"
+def _wide_pages(
+    path: Path, data: bytes, decoded: _Decoded, orientation: int
+) -> dict[int, np.ndarray]:
+    """The 16-bit colour frames of a file, decoded by OpenCV (uint16 RGB/RGBA, upright),
+    by frame number."""
+    buffer = np.frombuffer(data, np.uint8)
+    level = cv2.utils.logging.getLogLevel()
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+    try:
+        if len(decoded.frames) == 1:
+            page = cv2.imdecode(buffer, cv2.IMREAD_UNCHANGED)
+            ok, pages = page is not None, [page]
+        else:
+            ok, pages = cv2.imdecodemulti(buffer, cv2.IMREAD_UNCHANGED)
+    except cv2.error:
+        ok = False
+    finally:
+        cv2.utils.logging.setLogLevel(level)
+    if not ok or len(pages) < len(decoded.frames):
+        raise BadImageError(path, "corrupt 16-bit colour image data (OpenCV cannot decode it)")
+    return {
+        index: _upright(path, _rgb_order(pages[index]), frame, orientation)
+        for index, frame in enumerate(decoded.frames)
+        if decoded.wide[index]
+    }
+
+
+def _upright(path: Path, page: np.ndarray, frame: Image.Image, orientation: int) -> np.ndarray:
+    """``page`` the way Pillow shows ``frame``: OpenCV applies the EXIF orientation for some
+    formats and not others, so of the page as decoded and the page turned, the one whose
+    high bytes are Pillow's 8 bits."""
+    narrowed = np.asarray(frame)
+    turned = _ORIENTATIONS.get(orientation, lambda array: array)(page)
+    for candidate in (page, turned):
+        if candidate.shape == narrowed.shape and np.array_equal(candidate >> 8, narrowed):
+            return np.ascontiguousarray(candidate)
+    raise BadImageError(path, "its 16-bit colour pixels decode differently in OpenCV and Pillow")
+
+
+def _rgb_order(page: np.ndarray) -> np.ndarray:
+    if page.ndim == 3 and page.shape[2] == 3:
+        return cv2.cvtColor(page, cv2.COLOR_BGR2RGB)
+    if page.ndim == 3 and page.shape[2] == 4:
+        return cv2.cvtColor(page, cv2.COLOR_BGRA2RGBA)
+    return page
 
 
 def _normalise(image: Image.Image) -> Image.Image:
@@ -299,30 +333,3 @@ def _on_white(image: Image.Image) -> Image.Image:
     """Composite an RGBA image on a white background."""
     white = Image.new("RGBA", image.size, (255, 255, 255, 255))
     return Image.alpha_composite(white, image).convert("RGB")
-
-
-def _array_to_image(path: Path, array: np.ndarray, file_format: str) -> Image.Image:
-    if array.ndim == 3 and array.shape[2] == 1:
-        array = array[:, :, 0]
-    is_gray16 = array.dtype == np.uint16 and array.ndim == 2 and file_format in ("PNG", "TIFF")
-    is_uint8 = array.dtype == np.uint8 and (
-        array.ndim == 2 or (array.ndim == 3 and array.shape[2] in (3, 4))
-    )
-    if file_format == "JPEG" and array.ndim == 3 and array.shape[2] == 4:
-        raise DeepImageError(f"{path}: JPEG has no alpha channel; write RGBA as .png or .webp")
-    if not (is_gray16 or is_uint8):
-        raise DeepImageError(
-            f"{path}: cannot write a {array.dtype} array of shape {array.shape}; expected "
-            "uint8 HxW, HxWx1, HxWx3 or HxWx4, or uint16 HxW for .png and .tif"
-        )
-    return Image.fromarray(np.ascontiguousarray(array))
-
-
-def _save_options(path: Path, file_format: str, quality: int | None) -> dict[str, int]:
-    if quality is None:
-        return {}
-    if file_format not in _QUALITY_FORMATS:
-        raise DeepImageError(f"{path}: quality applies to .jpg, .jpeg and .webp only")
-    if not 1 <= quality <= 100:
-        raise DeepImageError(f"{path}: quality must be between 1 and 100, not {quality}")
-    return {"quality": quality}

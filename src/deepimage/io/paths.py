@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import glob
 import os
+import warnings
+from collections.abc import Iterator
 from itertools import takewhile
 from pathlib import Path
 
 from deepimage.errors import DeepImageError
-from deepimage.io.images import IMAGE_EXTENSIONS, has_image_signature
+from deepimage.io.headers import IMAGE_EXTENSIONS, has_image_signature
 
 
 def _glob_root(pattern: str) -> Path:
@@ -27,23 +29,30 @@ def _glob_root(pattern: str) -> Path:
 
 
 def find_images(
-    item: str | os.PathLike[str], *, by_content: bool = False
+    item: str | os.PathLike[str],
+    *,
+    by_content: bool = False,
+    skipped: list[dict[str, str]] | None = None,
 ) -> tuple[Path, list[Path]]:
     """(root folder, sorted image files) for a file, a folder (recursive) or a glob pattern.
 
     In folders, ``by_content`` also takes files without an image extension that start like
     an image (:func:`has_image_signature`; the Yale faces are ``subject01.happy``) and
-    leaves hidden files out.
+    leaves hidden files out. Symlinked folders are not followed. A folder that cannot be
+    read is never passed over in silence: it is added to ``skipped`` as ``{path, reason}``
+    when a list is given, and otherwise a warning names it.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> (root / "a.png").touch(); (root / ".b.png").touch(); (root / "c.happy").touch()
+        >>> left_out = []
+        >>> [f.name for f in find_images(root, skipped=left_out)[1]], left_out
+        (['.b.png', 'a.png'], [])
     """
     path = Path(item)
-    if path.is_dir() and by_content:
-        files = (p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        return path, sorted(
-            p for p in files if p.suffix.lower() in IMAGE_EXTENSIONS or has_image_signature(p)
-        )
     if path.is_dir():
-        files = (p for p in path.rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
-        return path, sorted(p for p in files if p.is_file())
+        return path, sorted(p for p in _walk(path, skipped) if _is_candidate(p, by_content))
     if path.is_file():
         return path.parent, [path]
     if glob.has_magic(str(item)):
@@ -51,6 +60,37 @@ def find_images(
         if files:
             return _glob_root(str(item)), files
     raise DeepImageError(f"{item}: no such file or folder, and no file matches it as a pattern")
+
+
+def _walk(folder: Path, skipped: list[dict[str, str]] | None) -> Iterator[Path]:
+    """The files below ``folder`` (symlinked folders not followed); unreadable folders are
+    reported to ``skipped`` or as a warning."""
+
+    def unreadable(error: OSError) -> None:
+        where = error.filename or folder
+        reason = f"cannot read the folder ({error.strerror or error}); its images were left out"
+        if skipped is None:
+            warnings.warn(f"{where}: {reason}", UnreadableFolderWarning, stacklevel=4)
+        else:
+            skipped.append({"path": shown_path(where), "reason": reason})
+
+    for parent, _, names in os.walk(folder, onerror=unreadable):
+        for name in names:
+            file = Path(parent) / name
+            if file.is_file():
+                yield file
+
+
+def _is_candidate(file: Path, by_content: bool) -> bool:
+    if not by_content:
+        return file.suffix.lower() in IMAGE_EXTENSIONS
+    if file.name.startswith("."):
+        return False
+    return file.suffix.lower() in IMAGE_EXTENSIONS or has_image_signature(file)
+
+
+class UnreadableFolderWarning(UserWarning):
+    """A folder below an input could not be read, so its images were left out."""
 
 
 def shown_path(path: str | os.PathLike[str]) -> str:

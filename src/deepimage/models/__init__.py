@@ -2,6 +2,20 @@
 
 from deepimage.models import classification as _classification  # noqa: F401  (registers models)
 from deepimage.models import detection as _detection  # noqa: F401
-from deepimage.models.registry import ModelInfo, create_model, list_models, parameter_count
+from deepimage.models.registry import (
+    MAX_PARAMETERS,
+    ModelInfo,
+    create_model,
+    list_models,
+    model_info,
+    parameter_count,
+)
 
-__all__ = ["ModelInfo", "create_model", "list_models", "parameter_count"]
+__all__ = [
+    "MAX_PARAMETERS",
+    "ModelInfo",
+    "create_model",
+    "list_models",
+    "model_info",
+    "parameter_count",
+]

@@ -9,6 +9,10 @@ Example:
     121930
     >>> parameter_count("detect", "ssdlite320_mobilenet_v3_large", num_classes=20)
     2469860
+    >>> create_model("classify", "small-cnn", num_classes=10, in_channels=1, img_size=100000)
+    Traceback (most recent call last):
+    ...
+    deepimage.errors.DeepImageError: classify model 'small-cnn' (num_classes=10, in_channels=1, img_size=100000) would have 2559.6 billion parameters (10238 GB); at most 1 billion. Use a smaller image size or a model that pools globally (see `deepimage classify models`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,9 @@ from torch import nn
 from deepimage.errors import DeepImageError
 
 Builder = Callable[..., nn.Module]
+MAX_PARAMETERS = 1_000_000_000
+"""The most parameters a model may have (4 GB of float32 weights); the largest registered
+has 41 million. A model is sized on PyTorch's meta device before it is built."""
 
 
 @dataclass(frozen=True)
@@ -65,12 +72,25 @@ def model_info(task: str, name: str) -> ModelInfo:
 
 
 def create_model(task: str, name: str, **kwargs: object) -> nn.Module:
-    """Build model ``name`` for ``task`` with the builder's keyword arguments."""
+    """Build model ``name`` for ``task`` with the builder's keyword arguments; one that
+    would have more than :data:`MAX_PARAMETERS` (small-cnn at a huge image size) is a
+    clear error before any memory is allocated."""
+    count = parameter_count(task, name, **kwargs)
+    if count > MAX_PARAMETERS:
+        given = ", ".join(f"{key}={value}" for key, value in kwargs.items() if key != "pretrained")
+        raise DeepImageError(
+            f"{task} model {name!r} ({given}) would have {count / 1e9:.1f} billion parameters "
+            f"({count * 4 / 1e9:.0f} GB); at most {MAX_PARAMETERS / 1e9:.0f} billion. Use a "
+            f"smaller image size or a model that pools globally (see `deepimage {task} models`)."
+        )
     return model_info(task, name).builder(**kwargs)
 
 
 def parameter_count(task: str, name: str, **kwargs: object) -> int:
-    """Parameters of model ``name``, counted on PyTorch's meta device (no memory used)."""
+    """Parameters of model ``name``, counted on PyTorch's meta device (no memory used;
+    pretrained weights are not fetched for it)."""
+    if "pretrained" in kwargs:
+        kwargs = {**kwargs, "pretrained": False}
     with torch.device("meta"):
-        net = create_model(task, name, **kwargs)
+        net = model_info(task, name).builder(**kwargs)
     return sum(p.numel() for p in net.parameters())

@@ -8,7 +8,7 @@ directly on float32 pixels.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -17,10 +17,12 @@ from deepimage.errors import DeepImageError
 from deepimage.process._common import (
     cast_like,
     check_color,
+    check_count,
     check_image,
     check_positive,
     choose,
     max_value,
+    option_check,
     to_gray,
     via_uint8,
 )
@@ -49,6 +51,9 @@ _CV_NAMES = {
     "xyz": "XYZ",
     "yuv": "YUV",
 }
+
+
+_MAX_TILES = 256  # OpenCV's CLAHE keeps a histogram per tile
 
 
 def _convert(image: np.ndarray, source: str, target: str) -> np.ndarray:
@@ -127,6 +132,11 @@ def adjust_brightness_contrast(
     return _apply_curve(image, lambda x: (x - 0.5) * contrast + 0.5 + brightness)
 
 
+def _check_gamma(gamma: float, **_: Any) -> None:
+    check_positive(gamma, "gamma")
+
+
+@option_check(_check_gamma)
 def adjust_gamma(image: np.ndarray, gamma: float = 1.0) -> np.ndarray:
     """Apply the power law ``x ** gamma`` on 0-1 values (gamma < 1 brightens).
 
@@ -139,10 +149,16 @@ def adjust_gamma(image: np.ndarray, gamma: float = 1.0) -> np.ndarray:
         >>> adjust_gamma(np.array([[64]], np.uint8), 0.5)
         array([[128]], dtype=uint8)
     """
-    check_positive(gamma, "gamma")
+    _check_gamma(gamma)
     return _apply_curve(image, lambda x: x**gamma)
 
 
+def _check_auto_contrast(low: float, high: float, **_: Any) -> None:
+    if not 0 <= low < high <= 100:
+        raise DeepImageError(f"auto_contrast needs 0 <= low < high <= 100, got {low}, {high}")
+
+
+@option_check(_check_auto_contrast)
 def auto_contrast(image: np.ndarray, low: float = 1.0, high: float = 99.0) -> np.ndarray:
     """Stretch levels so the ``low``/``high`` percentiles become black/white.
 
@@ -158,8 +174,7 @@ def auto_contrast(image: np.ndarray, low: float = 1.0, high: float = 99.0) -> np
         >>> auto_contrast(np.array([[50, 100, 250]], np.uint8), 0, 100)
         array([[  0,  64, 255]], dtype=uint8)
     """
-    if not 0 <= low < high <= 100:
-        raise DeepImageError(f"auto_contrast needs 0 <= low < high <= 100, got {low}, {high}")
+    _check_auto_contrast(low, high)
     lo, hi = np.percentile(check_image(image), (low, high)) / max_value(image)
     if hi <= lo:
         return image.copy()
@@ -211,6 +226,12 @@ def equalize_hist(image: np.ndarray) -> np.ndarray:
     return via_uint8(image, lambda img: _on_channel(img, "ycrcb", cv2.equalizeHist))
 
 
+def _check_clahe(clip_limit: float, tile_grid: int, **_: Any) -> None:
+    check_positive(clip_limit, "clip_limit")
+    check_count(tile_grid, "tile_grid", 1, _MAX_TILES)
+
+
+@option_check(_check_clahe)
 def clahe(image: np.ndarray, clip_limit: float = 2.0, tile_grid: int = 8) -> np.ndarray:
     """Contrast-limited adaptive histogram equalisation; colour on L of LAB.
 
@@ -226,8 +247,8 @@ def clahe(image: np.ndarray, clip_limit: float = 2.0, tile_grid: int = 8) -> np.
         >>> clahe(np.zeros((32, 32, 3), np.uint8)).shape
         (32, 32, 3)
     """
+    _check_clahe(clip_limit, tile_grid)
     check_image(image)
-    check_positive(clip_limit, "clip_limit")
-    tiles = int(check_positive(tile_grid, "tile_grid"))
+    tiles = int(tile_grid)
     equalizer = cv2.createCLAHE(clipLimit=float(clip_limit), tileGridSize=(tiles, tiles))
     return via_uint8(image, lambda img: _on_channel(img, "lab", equalizer.apply))

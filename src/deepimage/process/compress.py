@@ -7,13 +7,13 @@ float32 images are encoded as uint8.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
 from deepimage.errors import DeepImageError
-from deepimage.process._common import check_image, choose, to_gray
+from deepimage.process._common import check_count, check_image, choose, option_check, to_gray
 from deepimage.process.dtypes import to_uint8
 from deepimage.process.metrics import psnr, ssim
 
@@ -88,6 +88,16 @@ class CompressResult:
     ssim: float
 
 
+def _check_compress(format: str, quality: int | None, target_bytes: int | None, **_: Any) -> None:
+    choose(format, _EXTENSIONS, "format")
+    if target_bytes is not None:
+        check_count(target_bytes, "target_bytes", 1, 2**31 - 1)
+        if quality is not None:
+            raise DeepImageError("give quality or target_bytes, not both")
+    _quality_params(format, quality)
+
+
+@option_check(_check_compress)
 def compress(
     image: np.ndarray,
     format: Format = "jpeg",
@@ -111,12 +121,11 @@ def compress(
         >>> result.bytes_out <= 1000, result.quality
         (True, 100)
     """
+    _check_compress(format, quality, target_bytes)
     if target_bytes is None:
         if quality is None and format != "png":
             quality = DEFAULT_QUALITY
         return _result(image, format, quality, encode(image, format, quality))
-    if quality is not None:
-        raise DeepImageError("give quality or target_bytes, not both")
     if format == "png":
         data = encode(image, format)
         _check_fits(data, target_bytes, "png")

@@ -8,13 +8,21 @@ on the 0-255 scale, saturated (``cv2.convertScaleAbs``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
 from deepimage.errors import DeepImageError
-from deepimage.process._common import check_image, check_odd, choose, to_gray, via_uint8
+from deepimage.process._common import (
+    check_image,
+    check_odd,
+    check_range,
+    choose,
+    option_check,
+    to_gray,
+    via_uint8,
+)
 
 __all__ = ["canny", "canny_thresholds", "laplacian", "scharr", "sobel"]
 
@@ -40,6 +48,11 @@ def _gradient(
     return _magnitude_output(image, magnitude, as_float)
 
 
+def _check_sobel(ksize: int, **_: Any) -> None:
+    check_odd(ksize, "ksize", maximum=7)
+
+
+@option_check(_check_sobel)
 def sobel(
     image: np.ndarray, ksize: int = 3, direction: Direction = "both", as_float: bool = False
 ) -> np.ndarray:
@@ -56,7 +69,7 @@ def sobel(
         >>> sobel(np.array([[0, 0, 10, 10]] * 3, np.uint8))[1]
         array([ 0, 40, 40,  0], dtype=uint8)
     """
-    check_odd(ksize, "ksize")
+    _check_sobel(ksize)
     return _gradient(
         image,
         lambda gray, dx, dy: cv2.Sobel(gray, cv2.CV_32F, dx, dy, ksize=int(ksize)),
@@ -83,12 +96,17 @@ def scharr(image: np.ndarray, direction: Direction = "both", as_float: bool = Fa
     )
 
 
+def _check_laplacian(ksize: int, **_: Any) -> None:
+    check_odd(ksize, "ksize", maximum=31)  # OpenCV's largest aperture
+
+
+@option_check(_check_laplacian)
 def laplacian(image: np.ndarray, ksize: int = 1, as_float: bool = False) -> np.ndarray:
     """Absolute Laplacian (``cv2.Laplacian``), HxW.
 
     Args:
         image: uint8 or float32 HxW or HxWx3 image (colour is converted to gray).
-        ksize: odd aperture size; 1 uses the 3x3 four-neighbour kernel.
+        ksize: odd aperture size up to 31; 1 uses the 3x3 four-neighbour kernel.
         as_float: return float32 |Laplacian| on the input's scale instead of saturated uint8.
 
     Example:
@@ -96,7 +114,7 @@ def laplacian(image: np.ndarray, ksize: int = 1, as_float: bool = False) -> np.n
         >>> laplacian(np.array([[0, 0, 0], [0, 10, 0], [0, 0, 0]], np.uint8))[1, 1]
         np.uint8(40)
     """
-    check_odd(ksize, "ksize")
+    _check_laplacian(ksize)
     gray = to_gray(check_image(image))
     magnitude = np.abs(cv2.Laplacian(gray, cv2.CV_32F, ksize=int(ksize)))
     return _magnitude_output(image, magnitude, as_float)
@@ -118,6 +136,17 @@ def canny_thresholds(gray: np.ndarray, sigma: float = 0.33) -> tuple[float, floa
     return float(int(max(0.0, (1 - sigma) * median))), float(int(min(255.0, (1 + sigma) * median)))
 
 
+def _check_canny(
+    low: float | None, high: float | None, sigma: float, aperture: int, **_: Any
+) -> None:
+    if (low is None) != (high is None):
+        raise DeepImageError("canny: give both low and high thresholds, or neither for automatic")
+    if aperture not in (3, 5, 7):
+        raise DeepImageError(f"canny aperture must be 3, 5 or 7, got {aperture}")
+    check_range(sigma, "sigma", 0, 1)
+
+
+@option_check(_check_canny)
 def canny(
     image: np.ndarray,
     low: float | None = None,
@@ -135,7 +164,7 @@ def canny(
         image: uint8 or float32 HxW or HxWx3 image (colour is converted to gray).
         low: lower hysteresis threshold (0-255); give with high or leave both unset.
         high: upper hysteresis threshold (0-255).
-        sigma: spread of the automatic thresholds around the median.
+        sigma: spread (0-1) of the automatic thresholds around the median.
         aperture: Sobel aperture size: 3, 5 or 7.
         l2_gradient: use the exact L2 gradient norm instead of |gx| + |gy|.
 
@@ -145,10 +174,7 @@ def canny(
         >>> canny(step, 50, 100)[2]
         array([  0,   0, 255,   0,   0,   0], dtype=uint8)
     """
-    if (low is None) != (high is None):
-        raise DeepImageError("canny: give both low and high thresholds, or neither for automatic")
-    if aperture not in (3, 5, 7):
-        raise DeepImageError(f"canny aperture must be 3, 5 or 7, got {aperture}")
+    _check_canny(low, high, sigma, aperture)
 
     def run(gray: np.ndarray) -> np.ndarray:
         lo, hi = (low, high) if low is not None else canny_thresholds(gray, sigma)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
@@ -17,13 +17,16 @@ import numpy as np
 from deepimage.errors import DeepImageError
 from deepimage.process._common import (
     INTERPOLATIONS,
+    MAX_OUTPUT_PIXELS,
     Fill,
     Interpolation,
     as_matrix,
     border_value,
+    check_count,
     check_image,
-    check_positive,
+    check_output_size,
     choose,
+    option_check,
 )
 
 __all__ = [
@@ -52,6 +55,38 @@ def _size(value: float) -> int:
     return max(1, round(value))
 
 
+def _check_side(value: float | None, name: str) -> None:
+    if value is not None:
+        check_count(value, name, 1, MAX_OUTPUT_PIXELS)
+
+
+def _check_fill(fill: Fill = 0, **_: Any) -> None:
+    border_value(fill)
+
+
+def _check_resize(
+    width: int | None,
+    height: int | None,
+    max_side: int | None,
+    letterbox: bool,
+    fill: Fill = 0,
+    **_: Any,
+) -> None:
+    _check_fill(fill)
+    for value, name in ((width, "width"), (height, "height"), (max_side, "max_side")):
+        _check_side(value, name)
+    if max_side is not None:
+        if width is not None or height is not None or letterbox:
+            raise DeepImageError("resize: give max_side alone, without width, height or letterbox")
+    elif width is None and height is None:
+        raise DeepImageError("resize needs width, height or max_side; pass at least one")
+    elif letterbox and (width is None or height is None):
+        raise DeepImageError("resize: letterbox needs both width and height")
+    elif width is not None and height is not None:
+        check_output_size(width, height, "resize")
+
+
+@option_check(_check_resize)
 def resize(
     image: np.ndarray,
     width: int | None = None,
@@ -84,35 +119,33 @@ def resize(
         >>> resize(np.zeros((100, 200), np.uint8), 64, 64, letterbox=True).shape
         (64, 64)
     """
+    _check_resize(width, height, max_side, letterbox, fill)
     h, w = check_image(image).shape[:2]
     flag = choose(interpolation, INTERPOLATIONS, "interpolation")
     if max_side is not None:
-        if width is not None or height is not None or letterbox:
-            raise DeepImageError("resize: give max_side alone, without width, height or letterbox")
-        scale = check_positive(max_side, "max_side") / max(h, w)
-        return cv2.resize(image, (_size(w * scale), _size(h * scale)), interpolation=flag)
-    if width is None and height is None:
-        raise DeepImageError("resize needs width, height or max_side; pass at least one")
+        scale = max_side / max(h, w)
+        size = check_output_size(_size(w * scale), _size(h * scale), "resize")
+        return cv2.resize(image, size, interpolation=flag)
     if letterbox:
-        if width is None or height is None:
-            raise DeepImageError("resize: letterbox needs both width and height")
         return _letterbox(image, width, height, flag, fill)
-    width = width if width is not None else _size(w * check_positive(height, "height") / h)
-    height = height if height is not None else _size(h * check_positive(width, "width") / w)
-    check_positive(width, "width")
-    check_positive(height, "height")
-    return cv2.resize(image, (int(width), int(height)), interpolation=flag)
+    size = check_output_size(
+        width if width is not None else _size(w * height / h),
+        height if height is not None else _size(h * width / w),
+        "resize",
+    )
+    return cv2.resize(image, size, interpolation=flag)
 
 
 def _letterbox(image: np.ndarray, width: int, height: int, flag: int, fill: Fill) -> np.ndarray:
     h, w = image.shape[:2]
-    scale = min(check_positive(width, "width") / w, check_positive(height, "height") / h)
+    scale = min(width / w, height / h)
     new_w, new_h = _size(w * scale), _size(h * scale)
     resized = cv2.resize(image, (new_w, new_h), interpolation=flag)
     top, left = (height - new_h) // 2, (width - new_w) // 2
     return pad(resized, top, height - new_h - top, left, width - new_w - left, fill=fill)
 
 
+@option_check(_check_fill)
 def rotate(
     image: np.ndarray,
     angle: float,
@@ -142,10 +175,20 @@ def rotate(
     cos, sin = abs(matrix[0, 0]), abs(matrix[0, 1])
     new_w = math.ceil(round(h * sin + w * cos, 6))
     new_h = math.ceil(round(h * cos + w * sin, 6))
+    check_output_size(new_w, new_h, "rotate")
     matrix[:, 2] += ((new_w - w) / 2, (new_h - h) / 2)
     return warp_affine(image, matrix, new_w, new_h, interpolation=interpolation, fill=fill)
 
 
+def _check_crop(box: Sequence[int], **_: Any) -> None:
+    if len(box) != 4:
+        raise DeepImageError(f"crop box must be x1,y1,x2,y2, got {box!r}")
+    x1, y1, x2, y2 = box
+    if not (0 <= x1 < x2 and 0 <= y1 < y2):
+        raise DeepImageError(f"crop box {box!r} is empty; use 0 <= x1 < x2 and 0 <= y1 < y2")
+
+
+@option_check(_check_crop)
 def crop(image: np.ndarray, box: Sequence[int]) -> np.ndarray:
     """Cut out the box ``(x1, y1, x2, y2)`` (pixels, x2/y2 exclusive) as a new array.
 
@@ -158,18 +201,23 @@ def crop(image: np.ndarray, box: Sequence[int]) -> np.ndarray:
         >>> crop(np.zeros((100, 200, 3), np.uint8), (10, 20, 60, 40)).shape
         (20, 50, 3)
     """
+    _check_crop(box)
     h, w = check_image(image).shape[:2]
-    if len(box) != 4:
-        raise DeepImageError(f"crop box must be x1,y1,x2,y2, got {box!r}")
     x1, y1, x2, y2 = (int(v) for v in box)
-    if not (0 <= x1 < x2 <= w and 0 <= y1 < y2 <= h):
+    if not (x2 <= w and y2 <= h):
         raise DeepImageError(
-            f"crop box {box!r} is empty or outside the {w}x{h} image; "
+            f"crop box {box!r} is outside the {w}x{h} image; "
             f"use 0 <= x1 < x2 <= {w} and 0 <= y1 < y2 <= {h}"
         )
     return image[y1:y2, x1:x2].copy()
 
 
+def _check_center_crop(width: int, height: int, **_: Any) -> None:
+    _check_side(width, "width")
+    _check_side(height, "height")
+
+
+@option_check(_check_center_crop)
 def center_crop(image: np.ndarray, width: int, height: int) -> np.ndarray:
     """Cut a ``width`` x ``height`` box out of the middle of the image.
 
@@ -183,11 +231,18 @@ def center_crop(image: np.ndarray, width: int, height: int) -> np.ndarray:
         >>> center_crop(np.zeros((100, 200), np.uint8), 50, 50).shape
         (50, 50)
     """
+    _check_center_crop(width, height)
     h, w = check_image(image).shape[:2]
+    if width > w or height > h:
+        raise DeepImageError(
+            f"center_crop of {width}x{height} does not fit the {w}x{h} image; "
+            f"choose at most {w}x{h}"
+        )
     left, top = (w - int(width)) // 2, (h - int(height)) // 2
     return crop(image, (left, top, left + int(width), top + int(height)))
 
 
+@option_check(_check_fill)
 def translate(
     image: np.ndarray,
     dx: float,
@@ -231,6 +286,15 @@ def flip(
     return cv2.flip(check_image(image), choose(direction, _FLIPS, "flip direction"))
 
 
+def _check_pad(top: int, bottom: int, left: int, right: int, fill: Fill = 0, **_: Any) -> None:
+    _check_fill(fill)
+    sizes = (top, bottom, left, right)
+    if any(not (0 <= v <= MAX_OUTPUT_PIXELS and int(v) == v) for v in sizes):
+        raise DeepImageError(f"pad sizes must be integers >= 0, got {sizes}")
+    check_output_size(1 + left + right, 1 + top + bottom, "pad")  # even a 1x1 image
+
+
+@option_check(_check_pad)
 def pad(
     image: np.ndarray,
     top: int = 0,
@@ -257,14 +321,28 @@ def pad(
         >>> pad(np.array([[1, 2]], np.uint8), left=2, mode="reflect")
         array([[1, 2, 1, 2]], dtype=uint8)
     """
-    check_image(image)
-    sizes = (top, bottom, left, right)
-    if any(int(v) != v or v < 0 for v in sizes):
-        raise DeepImageError(f"pad sizes must be integers >= 0, got {sizes}")
+    _check_pad(top, bottom, left, right, fill)
+    h, w = check_image(image).shape[:2]
+    check_output_size(w + left + right, h + top + bottom, "pad")
     border = choose(mode, _PAD_MODES, "pad mode")
-    return cv2.copyMakeBorder(image, *map(int, sizes), border, value=border_value(fill))
+    sizes = (int(top), int(bottom), int(left), int(right))
+    return cv2.copyMakeBorder(image, *sizes, border, value=border_value(fill))
 
 
+def _check_warp_size(width: int | None, height: int | None, fill: Fill = 0, **_: Any) -> None:
+    _check_fill(fill)
+    _check_side(width, "width")
+    _check_side(height, "height")
+    if width is not None and height is not None:
+        check_output_size(width, height, "warp")
+
+
+def _check_warp_affine(matrix: Sequence[float] | np.ndarray, **options: Any) -> None:
+    as_matrix(matrix, (2, 3), "affine matrix")
+    _check_warp_size(**options)
+
+
+@option_check(_check_warp_affine)
 def warp_affine(
     image: np.ndarray,
     matrix: Sequence[float] | np.ndarray,
@@ -288,17 +366,37 @@ def warp_affine(
         >>> warp_affine(np.zeros((10, 20), np.uint8), [[0.5, 0, 0], [0, 0.5, 0]], 10, 5).shape
         (5, 10)
     """
+    _check_warp_affine(matrix, width=width, height=height, fill=fill)
     h, w = check_image(image).shape[:2]
     return cv2.warpAffine(
         image,
         as_matrix(matrix, (2, 3), "affine matrix"),
-        (int(width or w), int(height or h)),
+        check_output_size(width or w, height or h, "warp_affine"),
         flags=choose(interpolation, INTERPOLATIONS, "interpolation"),
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=border_value(fill),
     )
 
 
+def _check_warp_perspective(
+    matrix: Sequence[float] | np.ndarray | None,
+    src_points: Sequence[float] | np.ndarray | None,
+    dst_points: Sequence[float] | np.ndarray | None,
+    **options: Any,
+) -> None:
+    if (matrix is None) == (src_points is None and dst_points is None):
+        raise DeepImageError(
+            "warp_perspective needs either matrix or both src_points and dst_points"
+        )
+    if matrix is None:
+        as_matrix(src_points, (4, 2), "src_points")
+        as_matrix(dst_points, (4, 2), "dst_points")
+    else:
+        as_matrix(matrix, (3, 3), "perspective matrix")
+    _check_warp_size(**options)
+
+
+@option_check(_check_warp_perspective)
 def warp_perspective(
     image: np.ndarray,
     matrix: Sequence[float] | np.ndarray | None = None,
@@ -330,11 +428,8 @@ def warp_perspective(
         >>> int(same.sum())
         100
     """
+    _check_warp_perspective(matrix, src_points, dst_points, width=width, height=height, fill=fill)
     h, w = check_image(image).shape[:2]
-    if (matrix is None) == (src_points is None and dst_points is None):
-        raise DeepImageError(
-            "warp_perspective needs either matrix or both src_points and dst_points"
-        )
     if matrix is None:
         src = as_matrix(src_points, (4, 2), "src_points").astype(np.float32)
         dst = as_matrix(dst_points, (4, 2), "dst_points").astype(np.float32)
@@ -342,7 +437,7 @@ def warp_perspective(
     return cv2.warpPerspective(
         image,
         as_matrix(matrix, (3, 3), "perspective matrix"),
-        (int(width or w), int(height or h)),
+        check_output_size(width or w, height or h, "warp_perspective"),
         flags=choose(interpolation, INTERPOLATIONS, "interpolation"),
         borderMode=cv2.BORDER_CONSTANT,
         borderValue=border_value(fill),

@@ -5,13 +5,19 @@ OpenCV applies the same kernel to every channel, so RGB needs no BGR conversion.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
-from deepimage.errors import DeepImageError
-from deepimage.process._common import check_image, check_positive, choose
+from deepimage.process._common import (
+    MAX_ITERATIONS,
+    MAX_KERNEL,
+    check_count,
+    check_image,
+    choose,
+    option_check,
+)
 
 __all__ = ["closing", "dilate", "erode", "morph_gradient", "opening", "structuring_element"]
 
@@ -24,7 +30,7 @@ def structuring_element(shape: KernelShape = "rect", size: int = 3) -> np.ndarra
 
     Args:
         shape: rect, ellipse or cross.
-        size: kernel side in pixels, >= 1.
+        size: kernel side in pixels, 1-1001.
 
     Example:
         >>> structuring_element("cross", 3)
@@ -32,18 +38,23 @@ def structuring_element(shape: KernelShape = "rect", size: int = 3) -> np.ndarra
                [1, 1, 1],
                [0, 1, 0]], dtype=uint8)
     """
-    side = int(check_positive(size, "size"))
+    side = check_count(size, "size", 1, MAX_KERNEL)
     return cv2.getStructuringElement(choose(shape, _SHAPES, "kernel shape"), (side, side))
 
 
+def _check_morph(size: int, iterations: int, **_: Any) -> None:
+    check_count(size, "size", 1, MAX_KERNEL)
+    check_count(iterations, "iterations", 1, MAX_ITERATIONS)
+
+
 def _morph(image: np.ndarray, op: int, shape: str, size: int, iterations: int) -> np.ndarray:
+    _check_morph(size, iterations)
     check_image(image)
-    if int(iterations) != iterations or iterations < 1:
-        raise DeepImageError(f"iterations must be an integer >= 1, got {iterations}")
     kernel = structuring_element(shape, size)
     return cv2.morphologyEx(image, op, kernel, iterations=int(iterations))
 
 
+@option_check(_check_morph)
 def erode(
     image: np.ndarray, shape: KernelShape = "rect", size: int = 3, iterations: int = 1
 ) -> np.ndarray:
@@ -63,6 +74,7 @@ def erode(
     return _morph(image, cv2.MORPH_ERODE, shape, size, iterations)
 
 
+@option_check(_check_morph)
 def dilate(
     image: np.ndarray, shape: KernelShape = "rect", size: int = 3, iterations: int = 1
 ) -> np.ndarray:
@@ -82,6 +94,7 @@ def dilate(
     return _morph(image, cv2.MORPH_DILATE, shape, size, iterations)
 
 
+@option_check(_check_morph)
 def opening(
     image: np.ndarray, shape: KernelShape = "rect", size: int = 3, iterations: int = 1
 ) -> np.ndarray:
@@ -101,6 +114,7 @@ def opening(
     return _morph(image, cv2.MORPH_OPEN, shape, size, iterations)
 
 
+@option_check(_check_morph)
 def closing(
     image: np.ndarray, shape: KernelShape = "rect", size: int = 3, iterations: int = 1
 ) -> np.ndarray:
@@ -121,6 +135,7 @@ def closing(
     return _morph(image, cv2.MORPH_CLOSE, shape, size, iterations)
 
 
+@option_check(_check_morph)
 def morph_gradient(
     image: np.ndarray, shape: KernelShape = "rect", size: int = 3, iterations: int = 1
 ) -> np.ndarray:

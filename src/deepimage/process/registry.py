@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import difflib
 import inspect
+import math
 import re
 import types
 from collections.abc import Callable, Iterable, Mapping
@@ -79,6 +80,19 @@ def parse_numbers(text: str) -> float | tuple[float, ...]:
 
 
 _PARSERS: dict[type, Callable[[str], Any]] = {bool: parse_bool, tuple: parse_numbers}
+_INT_LIMIT = 2**31 - 1  # OpenCV takes C ints
+
+
+def _check_number(name: str, text: str, value: Any) -> None:
+    """Refuse NaN, infinity, and integers OpenCV cannot take, whatever the option."""
+    numbers = value if isinstance(value, tuple) else (value,)
+    for number in numbers:
+        if isinstance(number, float) and not math.isfinite(number):
+            raise DeepImageError(f"option {name}: {text!r} is not a finite number")
+        if isinstance(number, int) and abs(number) > _INT_LIMIT:
+            raise DeepImageError(
+                f"option {name}: {text} is too large; use a number up to {_INT_LIMIT:,}"
+            )
 
 
 @dataclass(frozen=True)
@@ -109,6 +123,7 @@ class Param:
             raise DeepImageError(
                 f"option {self.name}: cannot read {text!r} as {self.type.__name__}"
             ) from error
+        _check_number(self.name, text, value)
         if self.choices is not None and value not in self.choices:
             raise DeepImageError(
                 f"option {self.name}: {text!r} is not one of {', '.join(map(str, self.choices))}"
@@ -142,11 +157,29 @@ class Operation:
         if missing:
             raise DeepImageError(f"{label} needs option {', '.join(missing)}")
 
+    def check_values(self, options: Mapping[str, Any]) -> None:
+        """Run the operation's own checks of its option values, those that need no image
+        (``check_options``, see :func:`~deepimage.process._common.option_check`)."""
+        checker = getattr(self.func, "check_options", None)
+        if checker is not None:
+            defaults = {param.name: param.default for param in self.params if not param.required}
+            checker(**(defaults | dict(options)))
+
     def parse_options(self, options: Mapping[str, str]) -> dict[str, Any]:
-        """Typed keyword arguments from option texts; unknown or missing options raise."""
+        """Typed keyword arguments from option texts, checked: unknown, missing, unreadable
+        or out-of-range options raise before any image is touched.
+
+        Example:
+            >>> get_operation("crop").parse_options({"box": "1,2,3"})
+            Traceback (most recent call last):
+            ...
+            deepimage.errors.DeepImageError: crop box must be x1,y1,x2,y2, got (1.0, 2.0, 3.0)
+        """
         self.check_names(options)
         params = {param.name: param for param in self.params}
-        return {name: params[name].parse(text) for name, text in options.items()}
+        typed = {name: params[name].parse(text) for name, text in options.items()}
+        self.check_values(typed)
+        return typed
 
 
 @dataclass(frozen=True)
@@ -182,6 +215,7 @@ class Dispatch(Operation):
             _inner_name(method, name): value for name, value in options.items() if name != "method"
         }
         op.check_names(inner, f"{self.name} --method {method}")
+        op.check_values(inner)
         return op, inner
 
     def parse_options(self, options: Mapping[str, str]) -> dict[str, Any]:

@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import cv2
 import numpy as np
 
 from deepimage.errors import DeepImageError
-from deepimage.process._common import cast_like, check_image, max_value, to_gray
+from deepimage.process._common import (
+    MAX_ITERATIONS,
+    cast_like,
+    check_count,
+    check_image,
+    max_value,
+    option_check,
+    to_gray,
+)
 from deepimage.process.dtypes import to_uint8
 from deepimage.process.threshold import otsu_threshold
 
 __all__ = ["KMeansResult", "kmeans_cluster", "kmeans_quantize", "watershed"]
 
 
+MAX_CLUSTERS = 256
+"""Most k-means clusters; k-means costs pixels x clusters x iterations x attempts."""
+MAX_ATTEMPTS = 20
+MAX_KMEANS_ITERATIONS = 1000
+
+
+def _check_watershed(
+    foreground: float, open_iterations: int, background_iterations: int, **_: Any
+) -> None:
+    if not 0 < foreground < 1:
+        raise DeepImageError(f"foreground must be between 0 and 1, got {foreground}")
+    check_count(open_iterations, "open_iterations", 0, MAX_ITERATIONS)
+    check_count(background_iterations, "background_iterations", 0, MAX_ITERATIONS)
+
+
+@option_check(_check_watershed)
 def watershed(
     image: np.ndarray,
     invert: bool = False,
@@ -46,8 +70,7 @@ def watershed(
         >>> int(watershed(disks).max())
         2
     """
-    if not 0 < foreground < 1:
-        raise DeepImageError(f"foreground must be between 0 and 1, got {foreground}")
+    _check_watershed(foreground, open_iterations, background_iterations)
     pixels = to_uint8(check_image(image))
     mask = otsu_threshold(to_gray(pixels), invert=invert)
     kernel = np.ones((3, 3), np.uint8)
@@ -69,6 +92,13 @@ class KMeansResult(NamedTuple):
     centers: np.ndarray
 
 
+def _check_kmeans(k: int, attempts: int, max_iter: int, **_: Any) -> None:
+    check_count(k, "k", 1, MAX_CLUSTERS)
+    check_count(attempts, "attempts", 1, MAX_ATTEMPTS)
+    check_count(max_iter, "max_iter", 1, MAX_KMEANS_ITERATIONS)
+
+
+@option_check(_check_kmeans)
 def kmeans_cluster(
     image: np.ndarray, k: int = 8, attempts: int = 3, max_iter: int = 20, seed: int = 0
 ) -> KMeansResult:
@@ -76,9 +106,9 @@ def kmeans_cluster(
 
     Args:
         image: uint8 or float32 HxW or HxWx3 image.
-        k: number of clusters.
-        attempts: restarts; the most compact result is kept.
-        max_iter: iterations per attempt (also stops when centres move < 0.1% of full scale).
+        k: number of clusters, 1-256.
+        attempts: restarts (1-20); the most compact result is kept.
+        max_iter: iterations per attempt, 1-1000 (also stops when centres move < 0.1% of full scale).
         seed: seed for OpenCV's random generator (``cv2.setRNGSeed``).
 
     Example:
@@ -87,9 +117,10 @@ def kmeans_cluster(
         >>> sorted(centers.ravel().tolist())
         [0.0, 200.0]
     """
+    _check_kmeans(k, attempts, max_iter)
     channels = 1 if check_image(image).ndim == 2 else 3
     data = image.reshape(-1, channels).astype(np.float32)
-    if int(k) != k or not 1 <= k <= len(data):
+    if k > len(data):
         raise DeepImageError(f"k must be an integer from 1 to the pixel count {len(data)}, got {k}")
     criteria = (
         cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER,
@@ -103,6 +134,7 @@ def kmeans_cluster(
     return KMeansResult(labels.reshape(image.shape[:2]).astype(np.int32), centers)
 
 
+@option_check(_check_kmeans)
 def kmeans_quantize(
     image: np.ndarray, k: int = 8, attempts: int = 3, max_iter: int = 20, seed: int = 0
 ) -> np.ndarray:
@@ -110,9 +142,9 @@ def kmeans_quantize(
 
     Args:
         image: uint8 or float32 HxW or HxWx3 image.
-        k: number of colours.
-        attempts: restarts; the most compact result is kept.
-        max_iter: iterations per attempt.
+        k: number of colours, 1-256.
+        attempts: restarts (1-20); the most compact result is kept.
+        max_iter: iterations per attempt, 1-1000.
         seed: seed for OpenCV's random generator.
 
     Example:

@@ -6,12 +6,20 @@ input's dtype: 0/255 for uint8, 0/1 for float32.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
-from deepimage.process._common import check_image, check_odd, choose, max_value, to_gray, via_uint8
+from deepimage.process._common import (
+    check_image,
+    check_odd,
+    choose,
+    max_value,
+    option_check,
+    to_gray,
+    via_uint8,
+)
 
 __all__ = ["adaptive_threshold", "otsu_threshold", "threshold"]
 
@@ -55,6 +63,11 @@ def otsu_threshold(image: np.ndarray, invert: bool = False) -> np.ndarray:
     return via_uint8(to_gray(check_image(image)), lambda g: cv2.threshold(g, 0, 255, flags)[1])
 
 
+def _check_adaptive(block_size: int, **_: Any) -> None:
+    check_odd(block_size, "block_size", minimum=3)
+
+
+@option_check(_check_adaptive)
 def adaptive_threshold(
     image: np.ndarray,
     method: Literal["gaussian", "mean"] = "gaussian",
@@ -77,7 +90,7 @@ def adaptive_threshold(
         np.uint8(255)
     """
     flag = choose(method, _ADAPTIVE, "adaptive method")
-    check_odd(block_size, "block_size", minimum=3)
+    _check_adaptive(block_size)
     return via_uint8(
         to_gray(check_image(image)),
         lambda g: cv2.adaptiveThreshold(g, 255, flag, _binary_type(invert), int(block_size), c),

@@ -13,12 +13,10 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
-
+from deepimage.engine.settings import read_yaml
 from deepimage.errors import DeepImageError
 
 
@@ -26,11 +24,11 @@ def parse_class_map(text: str) -> dict[str, str]:
     """``--class-map``: a YAML or JSON file of ``data: model`` names, or ``a=b,c=d`` pairs."""
     path = Path(text)
     if path.is_file():
-        try:
-            mapping = yaml.safe_load(path.read_text())
-        except (yaml.YAMLError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise DeepImageError(f"{path}: not a YAML/JSON class map ({error}).") from None
-        if not isinstance(mapping, dict):
+        mapping = read_yaml(path, "class map")
+        names = (str, int, float)  # YAML reads a class called 1 as a number
+        if not isinstance(mapping, dict) or not all(
+            isinstance(key, names) and isinstance(value, names) for key, value in mapping.items()
+        ):
             raise DeepImageError(f"{path}: a class map is a mapping of data name: model name.")
         return {str(key): str(value) for key, value in mapping.items()}
     pairs = [part.split("=", 1) for part in text.split(",") if part.strip()]

@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
 from deepimage.engine.module import TaskModule
-from deepimage.models import create_model
+from deepimage.models import create_model, model_info
+from deepimage.tasks.classification_spec import ClassifyTrain
 from deepimage.transforms.batch import augment_batch
 
 
@@ -30,6 +31,7 @@ class ClassificationTask(TaskModule):
     """Trains and runs a registry classifier on N x C x H x W uint8 batches."""
 
     task_name = "classify"
+    settings_classes = (ClassifyTrain,)
 
     def __init__(
         self,
@@ -66,6 +68,36 @@ class ClassificationTask(TaskModule):
         self.train_acc = MulticlassAccuracy(len(classes), average="micro")
         self.val_acc = MulticlassAccuracy(len(classes), average="micro")
         self.init_engine()
+
+    @classmethod
+    def check_hyperparameters(cls, hparams: dict[str, Any]) -> None:
+        """The engine's checks, and: a registered model that takes the image size, 1 to 4
+        channels, and one mean and one positive standard deviation per channel.
+
+        Example:
+            >>> hparams = dict(model="small-cnn", classes=["a", "b"], in_channels=1,
+            ...                img_size=28, mean=[0.5], std=[0.25, 0.25])
+            >>> ClassificationTask.check_hyperparameters(hparams)
+            Traceback (most recent call last):
+            ...
+            ValueError: 'std' has 2 number(s) for 1 channel(s)
+        """
+        super().check_hyperparameters(hparams)
+        info = model_info("classify", hparams["model"])
+        channels = hparams["in_channels"]
+        if not 1 <= channels <= 4:
+            raise ValueError(f"'in_channels' is {channels}, expected 1 to 4")
+        if hparams["img_size"] < info.min_size:
+            raise ValueError(
+                f"'img_size' is {hparams['img_size']}, below {info.name}'s {info.min_size}"
+            )
+        for name in ("mean", "std"):
+            if len(hparams[name]) != channels:
+                raise ValueError(
+                    f"{name!r} has {len(hparams[name])} number(s) for {channels} channel(s)"
+                )
+        if min(hparams["std"]) <= 0:
+            raise ValueError(f"'std' must be positive, not {hparams['std']}")
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Logits for a uint8 batch (or a float batch already in [0, 1])."""

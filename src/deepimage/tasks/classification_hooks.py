@@ -25,6 +25,7 @@ from deepimage.tasks.classification_data import match_channels, prepare_data
 from deepimage.tasks.classification_metrics import classification_metrics
 from deepimage.tasks.classification_spec import ClassifyEvaluate, ClassifyPredict, ClassifyTrain
 from deepimage.tasks.hooks import EvalData, Input, TaskHooks, Training
+from deepimage.tasks.settings import engine_arguments
 from deepimage.viz.plots import plot_confusion_matrix, plot_image_grid, write_confusion_csv
 
 
@@ -47,17 +48,10 @@ def prepare_training(settings: ClassifyTrain) -> Training:
         img_size=prepared.img_size,
         mean=prepared.mean,
         std=prepared.std,
-        lr=settings.lr,
-        optimizer=settings.optimizer,
-        schedule=settings.schedule,
-        weight_decay=settings.weight_decay,
         label_smoothing=settings.label_smoothing,
         augment=settings.augment,
         seed=settings.seed,
-        pretrained=settings.pretrained,
-        warmup_steps=settings.warmup_steps,
-        ema_decay=settings.ema_decay,
-        time_budget_s=settings.time_minutes * 60 if settings.time_minutes else None,
+        **engine_arguments(settings),
     )
     data = BatchDataModule(
         prepared.train, prepared.val, settings.batch_size, settings.seed, settings.workers

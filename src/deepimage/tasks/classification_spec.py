@@ -14,6 +14,7 @@ from typing import Any
 from deepimage.engine.settings import setting
 from deepimage.tasks.registry import TaskSpec, register_task
 from deepimage.tasks.settings import (
+    MAX_IMG_SIZE,
     EvaluateSettings,
     PredictSettings,
     TrainSettings,
@@ -31,7 +32,9 @@ class ClassifyTrain(TrainSettings):
         "", "Built-in name (fashion-mnist, mnist, digits), image folder or CSV.", short="-d"
     )
     model: str = setting("small-cnn", "Model name (see `deepimage classify models`).", short="-m")
-    img_size: int | None = setting(None, "Input side in pixels (default: the data's own).", low=8)
+    img_size: int | None = setting(
+        None, "Input side in pixels (default: the data's own).", low=8, high=MAX_IMG_SIZE
+    )
     augment: str = setting(
         "none",
         "Augmentation preset: none, classify-light (shifts) or classify-strong (+zoom, "

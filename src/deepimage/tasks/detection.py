@@ -16,21 +16,43 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import torch
 
 from deepimage.data.detection_batches import to_original
 from deepimage.engine.module import TaskModule
-from deepimage.models import create_model
+from deepimage.models import create_model, model_info
 from deepimage.tasks.detection_metrics import GroundTruth, Prediction, coco_metrics
-from deepimage.tasks.detection_spec import DEFAULT_CONF
+from deepimage.tasks.detection_spec import DEFAULT_CONF, DetectPredict, DetectTrain
 
 Batch = tuple[torch.Tensor, list[dict[str, Any]]]
+
+
+def original_detections(
+    output: dict[str, torch.Tensor], scale: Any, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(boxes, scores, labels) of one image's detections in its original ``size`` pixels,
+    boxes rounded to a thousandth of a pixel. Boxes left without area there (found in the
+    letterbox padding and clipped to the image's edge) are dropped: predict and validation
+    never score or return them.
+
+    Example:
+        >>> found = {"boxes": torch.tensor([[10.0, 10, 50, 40], [0, 60, 64, 64]]),
+        ...          "scores": torch.tensor([0.5, 0.25]), "labels": torch.tensor([1, 1])}
+        >>> boxes, scores, _ = original_detections(found, (0.5, 0.5), (128, 100))
+        >>> boxes.tolist(), scores.tolist()
+        ([[20.0, 20.0, 100.0, 80.0]], [0.5])
+    """
+    boxes = np.round(to_original(output["boxes"].cpu().numpy(), scale, size), 3)
+    keep = (boxes[:, 2] > boxes[:, 0]) & (boxes[:, 3] > boxes[:, 1])
+    return boxes[keep], output["scores"].cpu().numpy()[keep], output["labels"].cpu().numpy()[keep]
 
 
 class DetectionTask(TaskModule):
     """Trains and runs a registry detector; ``classes`` exclude the background."""
 
     task_name = "detect"
+    settings_classes = (DetectTrain, DetectPredict)
     decay_norms_and_biases = False
     lr_floor = 0.02
 
@@ -60,6 +82,15 @@ class DetectionTask(TaskModule):
         self.set_thresholds(conf, iou, max_detections)
         self._truths: list[GroundTruth] = []
         self._predictions: list[Prediction] = []
+
+    @classmethod
+    def check_hyperparameters(cls, hparams: dict[str, Any]) -> None:
+        """The engine's checks (``conf`` and ``iou`` bounded as predict's), and: a
+        registered model and at least one detection per image."""
+        super().check_hyperparameters(hparams)
+        model_info("detect", hparams["model"])
+        if hparams.get("max_detections", 1) < 1:
+            raise ValueError(f"'max_detections' is {hparams['max_detections']}, expected 1 or more")
 
     def model_card(self) -> dict[str, Any]:
         hp = self.hparams
@@ -101,14 +132,8 @@ class DetectionTask(TaskModule):
             width, height = target["size"]
             boxes, labels = target["truth"]
             self._truths.append(GroundTruth(index, width, height, boxes, labels + 1))
-            self._predictions.append(
-                Prediction(
-                    index,
-                    to_original(output["boxes"].cpu().numpy(), target["scale"], (width, height)),
-                    output["scores"].cpu().numpy(),
-                    output["labels"].cpu().numpy(),
-                )
-            )
+            found = original_detections(output, target["scale"], (width, height))
+            self._predictions.append(Prediction(index, *found))
 
     def on_validation_epoch_end(self) -> None:
         # every rank scores the whole val set (and logs the same mAP)

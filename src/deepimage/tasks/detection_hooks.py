@@ -18,18 +18,20 @@ import numpy as np
 import torch
 
 from deepimage.data.detection import load_detection_data
-from deepimage.data.detection_batches import DetectionBatches, letterbox, shrink, to_original
+from deepimage.data.detection_batches import DetectionBatches, letterbox, shrink
 from deepimage.data.module import BatchDataModule
 from deepimage.errors import DeepImageError
 from deepimage.io import read_image, write_image
+from deepimage.io.files import check_writable_folder
 from deepimage.io.outputs import output_paths
 from deepimage.models.detection import latency_ms
 from deepimage.tasks.classes import class_index
-from deepimage.tasks.detection import DetectionTask
+from deepimage.tasks.detection import DetectionTask, original_detections
 from deepimage.tasks.detection_metrics import GroundTruth, Prediction, coco_metrics
 from deepimage.tasks.detection_spec import DetectEvaluate, DetectPredict, DetectTrain
 from deepimage.tasks.hooks import EvalData, Input, TaskHooks, Training
 from deepimage.tasks.predict import run_predict
+from deepimage.tasks.settings import engine_arguments
 from deepimage.viz.draw import draw_boxes
 from deepimage.viz.plots import plot_image_grid, plot_precision_recall
 
@@ -58,14 +60,7 @@ def prepare_training(settings: DetectTrain) -> Training:
         settings.model,
         loaded.classes,
         img_size=settings.img_size,
-        lr=settings.lr,
-        weight_decay=settings.weight_decay,
-        warmup_steps=settings.warmup_steps,
-        ema_decay=settings.ema_decay,
-        time_budget_s=settings.time_minutes * 60 if settings.time_minutes else None,
-        pretrained=settings.pretrained,
-        optimizer=settings.optimizer,
-        schedule=settings.schedule,
+        **engine_arguments(settings),
     )
     data = BatchDataModule(
         DetectionBatches(train, settings.img_size, settings.augment, settings.seed),
@@ -169,7 +164,7 @@ def predict_batch(
     module: DetectionTask, loaded: list[Any], settings: DetectPredict
 ) -> list[dict[str, Any]]:
     """``{detections: [{box: [x1, y1, x2, y2], label, score}]}`` per image, boxes in the
-    original image's pixels."""
+    original image's pixels, each with an area there (see :func:`original_detections`)."""
     names = module.hparams.classes
     wanted = _class_filter(settings.classes, names)
     module.set_thresholds(settings.conf, settings.iou)
@@ -177,16 +172,14 @@ def predict_batch(
     outputs = module.predict_batch(batch.permute(0, 3, 1, 2))
     rows = []
     for (_, scale, size), output in zip(loaded, outputs, strict=True):
-        boxes = to_original(output["boxes"].cpu().numpy(), scale, size)
+        boxes, scores, labels = original_detections(output, scale, size)
         detections = [
             {
-                "box": [round(float(v), 3) for v in box],
+                "box": [float(v) for v in box],
                 "label": names[int(label) - 1],
                 "score": round(float(value), 6),
             }
-            for box, label, value in zip(
-                boxes, output["labels"].tolist(), output["scores"].tolist(), strict=True
-            )
+            for box, label, value in zip(boxes, labels, scores, strict=True)
             if wanted is None or int(label) in wanted
         ]
         rows.append({"detections": detections})
@@ -198,17 +191,35 @@ def write_outputs(
 ) -> str | None:
     """Annotated copies of the predicted files in ``settings.out`` (planned by
     :func:`~deepimage.io.outputs.output_paths`: an input is never overwritten, same names
-    are numbered); the folder, or None."""
+    are numbered, a file already there is refused before anything is written unless
+    ``settings.overwrite``, and formats that cannot be written, GIF or PPM, become PNG);
+    the folder, or None."""
     if not settings.out:
         return None
-    files = [Path(row["path"]) for row in rows if row["path"] is not None]
-    plan = output_paths([(path.parent, path) for path in files], settings.out, writable=True)
+    plan = _output_plan([Path(row["path"]) for row in rows if row["path"] is not None], settings)
     for row in rows:
         if row["path"] is not None:
             found = [d for d in row["detections"] if d["score"] >= settings.draw_conf]
             image = read_image(row["path"], mode="rgb")
             write_image(plan[Path(row["path"])], _draw(module, image, found))
     return settings.out
+
+
+def check_outputs(files: list[Path], settings: DetectPredict) -> None:
+    """Refuse, before any image is predicted, what :func:`write_outputs` would refuse: a
+    folder that cannot be written, a file already there (unless ``settings.overwrite``)."""
+    if settings.out:
+        check_writable_folder(settings.out)
+        _output_plan(files, settings)
+
+
+def _output_plan(files: list[Path], settings: DetectPredict) -> dict[Path, Path]:
+    return output_paths(
+        [(path.parent, path) for path in files],
+        settings.out,
+        writable=True,
+        existing="overwrite" if settings.overwrite else "refuse",
+    )
 
 
 def _rgb(image: np.ndarray) -> np.ndarray:
@@ -271,6 +282,7 @@ HOOKS = TaskHooks(
     score,
     load_input,
     predict_batch,
-    write_outputs,
-    _latency,
+    write_outputs=write_outputs,
+    check_outputs=check_outputs,
+    model_latency=_latency,
 )

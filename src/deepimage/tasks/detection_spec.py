@@ -14,6 +14,7 @@ from typing import Any
 from deepimage.engine.settings import setting
 from deepimage.tasks.registry import TaskSpec, register_task
 from deepimage.tasks.settings import (
+    MAX_IMG_SIZE,
     EvaluateSettings,
     PredictSettings,
     TrainSettings,
@@ -44,7 +45,9 @@ class DetectTrain(TrainSettings):
     batch_size: int = setting(
         8, "Images per batch (2 or more: BatchNorm needs them).", low=2, short="-b"
     )
-    img_size: int = setting(320, "Side of the square the images are letterboxed into.", low=32)
+    img_size: int = setting(
+        320, "Side of the square the images are letterboxed into.", low=32, high=MAX_IMG_SIZE
+    )
     lr: float = setting(2e-3, "Peak AdamW learning rate.", low=0.0)
     weight_decay: float = setting(0.05, "Weight decay (not on norms and biases).", low=0.0)
     warmup_steps: int = setting(100, "Steps of linear learning-rate warm-up.", low=0)
@@ -91,6 +94,9 @@ class DetectPredict(PredictSettings):
     classes: list[str] | None = setting(None, "Keep only these class names (repeat the option).")
     out: str | None = setting(
         None, "Write annotated copies (boxes, labels, scores) into this folder.", short="-o"
+    )
+    overwrite: bool = setting(
+        False, "Replace files already in the -o folder (without it they are refused)."
     )
     draw_conf: float = setting(
         0.25,

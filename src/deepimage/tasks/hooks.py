@@ -66,3 +66,6 @@ class TaskHooks:
     """Predict's files (annotated copies, say) -> the folder written, or None."""
     model_latency: Callable[[str, str], float] | None = None
     """(model name, device) -> ms per image, for ``models --speed``."""
+    check_outputs: Callable[[list[Path], Any], None] | None = None
+    """(input files, PredictSettings): raise, before any image is predicted, when
+    ``write_outputs`` would refuse (a file already in the output folder, say)."""

@@ -66,10 +66,14 @@ def run_predict(
     on_image: Callable[[], None] | None = None,
 ) -> Predictions:
     """Rows ``{path, ...task fields}`` for ``inputs`` (``path`` is None for arrays), batched
-    by ``settings.batch_size``; bad files raise, or with ``settings.skip_bad`` are skipped."""
+    by ``settings.batch_size``; bad files raise, or with ``settings.skip_bad`` are skipped.
+    The task's ``check_outputs`` sees the input files before the first is read."""
+    found = expand_inputs(inputs)
+    if hooks.check_outputs:
+        hooks.check_outputs([item for _, item in found if isinstance(item, os.PathLike)], settings)
     skipped: list[dict[str, str]] = []
     rows: list[dict[str, Any]] = []
-    for chunk in _chunks(_loaded(hooks, module, inputs, settings, skipped, on_image), settings):
+    for chunk in _chunks(_loaded(hooks, module, found, settings, skipped, on_image), settings):
         outputs = hooks.predict_batch(module, [loaded for _, loaded in chunk], settings)
         rows += [{"path": name, **row} for (name, _), row in zip(chunk, outputs, strict=True)]
     return Predictions(rows, skipped)
@@ -78,12 +82,12 @@ def run_predict(
 def _loaded(
     hooks: TaskHooks,
     module: TaskModule,
-    inputs: Any,
+    found: list[tuple[str | None, Input]],
     settings: Any,
     skipped: list[dict[str, str]],
     on_image: Callable[[], None] | None,
 ) -> Iterator[tuple[str | None, Any]]:
-    for name, item in expand_inputs(inputs):
+    for name, item in found:
         if on_image:
             on_image()
         try:

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from deepimage.engine.settings import setting
 from deepimage.transforms.registry import augmentation_names
 
 OPTIMIZERS = ("adamw", "sgd")
+MAX_IMG_SIZE = 4096
+"""The largest ``--img-size`` (a checkpoint's too): 4096 x 4096 x 3 floats are 200 MB an image."""
+MAX_SEED = 2**32 - 1
 SCHEDULES = ("cosine", "onecycle", "none")
 
 
@@ -62,23 +66,50 @@ class TrainSettings:
     )
     pretrained: bool = setting(False, "Start from torchvision's weights (needs internet).")
     weights: str | None = setting(None, "Start from a state dict or checkpoint file.")
-    seed: int = setting(0, "Seed of the split, the batch order, augmentation and the weights.")
+    seed: int = setting(
+        0, "Seed of the split, the batch order, augmentation and the weights.", low=0, high=MAX_SEED
+    )
     deterministic: bool = setting(False, "Deterministic kernels: the same numbers on every run.")
     device: str = setting("auto", "auto, cpu, cuda or mps (checked by engine.devices).")
-    devices: int = setting(1, "Processes per node for DDP (CPU: gloo).", low=1)
+    devices: int = setting(1, "Processes per node for DDP (CPU: gloo).", low=1, high=64)
     num_nodes: int = setting(
         1, "Nodes for multi-node DDP, launched by torchrun or SLURM (see README).", low=1
     )
-    workers: int = setting(0, "Data loading processes.", low=0)
+    workers: int = setting(0, "Data loading processes.", low=0, high=64)
     patience: int | None = setting(
         None, "Stop after this many epochs without a better validation figure.", low=1
     )
     time_minutes: float | None = setting(
-        None, "Stop after this many minutes of training (the schedule fits itself).", flag="--time"
+        None,
+        "Stop after this many minutes of training (the schedule fits itself).",
+        low=0.0,
+        flag="--time",
     )
     skip_bad: bool = setting(False, "Skip unreadable inputs and list them in the report.")
     name: str | None = setting(None, "Run name (default: the model name).")
     runs_root: str = setting("runs", "Folder that holds run folders.", flag="--runs")
+
+
+def engine_arguments(settings: TrainSettings) -> dict[str, Any]:
+    """The training recipe a run's settings give the engine's ``TaskModule`` (every task
+    module takes these arguments), written once for all tasks.
+
+    Example:
+        >>> from deepimage.engine.settings import make_settings
+        >>> run = make_settings(TrainSettings, {"data": "d", "time_minutes": 2})
+        >>> engine_arguments(run)["time_budget_s"]
+        120.0
+    """
+    return {
+        "lr": settings.lr,
+        "optimizer": settings.optimizer,
+        "schedule": settings.schedule,
+        "weight_decay": settings.weight_decay,
+        "warmup_steps": settings.warmup_steps,
+        "ema_decay": settings.ema_decay,
+        "time_budget_s": settings.time_minutes * 60 if settings.time_minutes else None,
+        "pretrained": settings.pretrained,
+    }
 
 
 @dataclass

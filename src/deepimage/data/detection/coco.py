@@ -2,7 +2,10 @@
 
 Read: one ``*.json`` file, or ``annotations/*.json`` (``instances_train.json``,
 ``instances_val.json``, ... give the splits); images in ``images/``, ``images/<split>/``,
-``<split>/`` or beside the JSON. Crowd annotations are skipped. Written:
+``<split>/`` or beside the JSON. Crowd annotations are skipped. A ``file_name`` outside
+the data set folder (absolute, or climbing out with ``..``) and an image id used twice
+are errors (``outside_data``, ``duplicate_id``; with ``skip_bad`` the images are left
+out). Written:
 ``images/`` + ``annotations/instances_<split>.json``, category ids 1-based in class order.
 
 Example:
@@ -43,7 +46,7 @@ from deepimage.data.detection.items import (
     Malformed,
     RawItem,
 )
-from deepimage.data.detection.layout import ANNOTATION_DIRS, subdir
+from deepimage.data.detection.layout import ANNOTATION_DIRS, inside, subdir
 from deepimage.io.files import write_json
 
 
@@ -52,7 +55,7 @@ def read_coco(root: Path, issues: Issues) -> Found:
     found = Found(None)
     for file in _files(root):
         try:
-            categories, raws = _parse(file, root if root.is_dir() else _data_root(root))
+            categories, raws = _parse(file, root if root.is_dir() else _data_root(root), issues)
         except Malformed as error:
             issues.fail(
                 file, "malformed_annotation", f"not a readable COCO annotation file: {error}"
@@ -81,21 +84,24 @@ def _split_named(stem: str) -> str:
     return next((split for split in SPLITS if split in stem.lower()), UNSPLIT)
 
 
-def _parse(file: Path, root: Path) -> tuple[list[str], list[RawItem]]:
+def _parse(file: Path, root: Path, issues: Issues) -> tuple[list[str], list[RawItem]]:
     try:
         doc = json.loads(file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise Malformed(f"invalid JSON ({error})") from None
+    except RecursionError:
+        raise Malformed("invalid JSON (nested too deeply)") from None
+    except OSError as error:
+        raise Malformed(f"cannot read it ({error.strerror or error})") from None
     if not isinstance(doc, dict):
         raise Malformed("the top level must be an object")
-    categories = {
-        _field(c, "id", int, f"categories[{i}]"): _field(c, "name", str, f"categories[{i}]")
-        for i, c in enumerate(_list(doc, "categories"))
-    }
-    images = {
-        _field(image, "id", int, f"images[{i}]"): image
-        for i, image in enumerate(_list(doc, "images"))
-    }
+    categories: dict[int, str] = {}
+    for i, category in enumerate(_list(doc, "categories")):
+        key = _field(category, "id", int, f"categories[{i}]")
+        if key in categories:
+            raise Malformed(f"categories[{i}]: category id {key} is used twice")
+        categories[key] = _field(category, "name", str, f"categories[{i}]")
+    images = _images(file, _list(doc, "images"), issues)
     boxes: dict[int, list[list[float]]] = defaultdict(list)
     names: dict[int, list[str]] = defaultdict(list)
     for i, ann in enumerate(_list(doc, "annotations")):
@@ -105,11 +111,39 @@ def _parse(file: Path, root: Path) -> tuple[list[str], list[RawItem]]:
         boxes[image_id].append(bbox)
         names[image_id].append(categories.get(category, f"category id {category}"))
     folders = _image_dirs(root, _split_named(file.stem))
-    raws = [
-        _raw(file, image, folders, boxes[image_id], names[image_id])
-        for image_id, image in images.items()
-    ]
+    raws = []
+    for image_id, image in images.items():
+        if image is None:  # its id was used twice: refused by _images
+            continue
+        name = _field(image, "file_name", str, f"image id {image_id}")
+        if inside(root, name):
+            raws.append(_raw(file, image, name, folders, boxes[image_id], names[image_id]))
+        else:
+            issues.fail(
+                file,
+                "outside_data",
+                f"image {name} (id {image_id}): file_name is outside the data set folder "
+                f"{root}; name the image by its path inside it",
+            )
     return [categories[key] for key in sorted(categories)], raws
+
+
+def _images(file: Path, records: list[Any], issues: Issues) -> dict[int, dict[str, Any] | None]:
+    """The image records by id; an id used twice (its boxes could belong to either) is an
+    issue, kept as None so that its annotations still find it and are dropped with it."""
+    images: dict[int, dict[str, Any] | None] = {}
+    for i, image in enumerate(records):
+        image_id = _field(image, "id", int, f"images[{i}]")
+        if image_id in images and images[image_id] is not None:
+            issues.fail(
+                file,
+                "duplicate_id",
+                f"image id {image_id} is used by more than one image (images[{i}]), so its "
+                "boxes cannot be told apart; give every image its own id",
+            )
+            images[image_id] = None
+        images.setdefault(image_id, image)
+    return images
 
 
 def _list(doc: dict[str, Any], key: str) -> list[Any]:
@@ -135,12 +169,13 @@ def _image_dirs(root: Path, split: str) -> list[Path]:
 def _raw(
     file: Path,
     image: dict[str, Any],
+    name: str,
     folders: list[Path],
     xywh: list[list[float]],
     names: list[str],
 ) -> RawItem:
-    """One COCO image record with its ``xywh`` boxes as a pixel ``xyxy`` raw annotation."""
-    name = _field(image, "file_name", str, f"image id {image['id']}")
+    """One COCO image record (its ``file_name`` ``name`` inside the data set) with its
+    ``xywh`` boxes as a pixel ``xyxy`` raw annotation."""
     relative = Path(name)
     candidates = [folder / relative for folder in folders if ".." not in relative.parts]
     candidates += [folder / relative.name for folder in folders]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from deepimage.data.detection.coco import write_coco
+from deepimage.data.detection.copies import output_folder
 from deepimage.data.detection.items import FORMATS, DetectionData, Format
 from deepimage.data.detection.load import load_detection_data
 from deepimage.data.detection.voc import write_voc
@@ -45,7 +46,14 @@ def convert(
     """
     if to not in _WRITERS:
         raise DeepImageError(f"--to must be one of {', '.join(FORMATS)}, not {to!r}")
-    data = load_detection_data(spec, skip_bad=skip_bad, val_fraction=val_fraction, seed=seed)
+    created = not os.path.exists(out_dir)
+    output_folder(out_dir)  # refused before the data is read
+    try:
+        data = load_detection_data(spec, skip_bad=skip_bad, val_fraction=val_fraction, seed=seed)
+    except BaseException:
+        if created:
+            os.rmdir(out_dir)  # still empty: leave nothing behind
+        raise
     out = _WRITERS[to](data, out_dir)
     items = [item for split in data.splits.values() for item in split]
     return {

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from deepimage.data.detection.items import DetectionData, DetectionItem
 from deepimage.errors import DeepImageError
-from deepimage.io.files import atomic_write
+from deepimage.io.files import atomic_write, check_writable_folder
 from deepimage.io.outputs import output_paths
 
 
@@ -31,16 +31,22 @@ def new_output(
     Names are the images' own, numbered (``x-1.jpg``) when another image has the same stem:
     annotation and label files are named by stem.
     """
+    out = output_folder(out_dir)
+    images = [item.image for items in data.splits.values() for item in items]
+    plan = output_paths(((image.parent, image) for image in images), out, unique_stems=True)
+    return out, {image: path.name for image, path in plan.items()}
+
+
+def output_folder(out_dir: str | os.PathLike[str]) -> Path:
+    """``out_dir``, created: a new or empty folder that files can be written in (a clear
+    error otherwise; nothing is overwritten)."""
     out = Path(out_dir)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise DeepImageError(
             f"{out}: already exists and is not empty; choose a new output folder "
             "(nothing is overwritten)"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    images = [item.image for items in data.splits.values() for item in items]
-    plan = output_paths(((image.parent, image) for image in images), out, unique_stems=True)
-    return out, {image: path.name for image, path in plan.items()}
+    return check_writable_folder(out)
 
 
 def place_images(items: list[DetectionItem], folder: Path, names: dict[Path, str]) -> None:

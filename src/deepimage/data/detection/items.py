@@ -26,7 +26,16 @@ from deepimage.errors import DeepImageError
 Format = Literal["coco", "voc", "yolo"]
 FORMATS: tuple[Format, ...] = ("coco", "voc", "yolo")
 SPLITS = ("train", "val", "test")
-ERROR_KINDS = frozenset({"malformed_annotation", "missing_image", "bad_image", "unknown_class"})
+ERROR_KINDS = frozenset(
+    {
+        "malformed_annotation",
+        "missing_image",
+        "bad_image",
+        "unknown_class",
+        "outside_data",
+        "duplicate_id",
+    }
+)
 """Issue kinds that stop loading, or with ``skip_bad`` drop the item; the others are fixed
 (``clipped_box``, ``zero_area_box``, ``size_mismatch``) or informative (``no_boxes``)."""
 UNSPLIT = ""

@@ -27,7 +27,7 @@ import yaml
 from deepimage.data.detection.items import SPLITS, Format
 from deepimage.data.names import data_search_dirs, find_data
 from deepimage.errors import DataNotFoundError, DeepImageError
-from deepimage.io.images import IMAGE_EXTENSIONS
+from deepimage.io.headers import IMAGE_EXTENSIONS
 
 ANNOTATION_DIRS = ("annotations", "Annotations")
 IMAGE_DIRS = ("images", "JPEGImages")
@@ -85,6 +85,19 @@ def subdir(path: Path, names: Sequence[str]) -> Path | None:
     return next((path / name for name in names if (path / name).is_dir()), None)
 
 
+def inside(root: Path, name: str) -> bool:
+    """Whether the path ``name`` (from an annotation file) stays inside the data set folder
+    ``root``: not an absolute path elsewhere, not climbing out with ``..``. Checked on the
+    names, so links the data set itself holds are followed.
+
+    Example:
+        >>> [inside(Path("data"), name) for name in ("a.jpg", "sub/../b.jpg", "../c.jpg", "/etc/x")]
+        [True, True, False, False]
+    """
+    base = os.path.abspath(root)
+    return os.path.commonpath([base, os.path.abspath(os.path.join(base, name))]) == base
+
+
 def image_files(folder: Path) -> list[Path]:
     """The image files directly in ``folder``, sorted (none when it is no folder)."""
     if not folder.is_dir():
@@ -96,23 +109,35 @@ def listed_classes(root: Path) -> list[str] | None:
     """Class names from ``classes.txt`` or ``data.yaml`` in ``root`` or its parent."""
     for folder in (root, root.parent):
         if (folder / "classes.txt").is_file():
-            return [
-                line.strip()
-                for line in (folder / "classes.txt").read_text().splitlines()
-                if line.strip()
-            ]
+            lines = text_of(folder / "classes.txt").splitlines()
+            return [line.strip() for line in lines if line.strip()]
         if (folder / "data.yaml").is_file():
             return _yaml_names(folder / "data.yaml")
     return None
 
 
+def text_of(path: Path) -> str:
+    """The UTF-8 text of a side file of a data set (classes, split lists); a clear error
+    naming it when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise DeepImageError(
+            f"{path}: cannot read it as UTF-8 text ({error}); fix or remove it"
+        ) from None
+
+
 def _yaml_names(path: Path) -> list[str]:
     try:
-        names = (yaml.safe_load(path.read_text()) or {}).get("names")
+        names = (yaml.safe_load(text_of(path)) or {}).get("names")
     except (yaml.YAMLError, AttributeError) as error:
         raise DeepImageError(f"{path}: not a readable data.yaml ({error})") from None
-    if isinstance(names, dict):
-        return [str(names[key]) for key in sorted(names)]
-    if isinstance(names, list):
+    except RecursionError:
+        raise DeepImageError(f"{path}: not a readable data.yaml: nested too deeply") from None
+    if isinstance(names, dict) and all(isinstance(key, (int, str)) for key in names):
+        names = [names[key] for key in sorted(names, key=lambda key: (isinstance(key, str), key))]
+    if isinstance(names, list) and all(isinstance(name, (str, int, float)) for name in names):
         return [str(name) for name in names]
-    raise DeepImageError(f'{path}: "names" must be a list or a mapping of class names')
+    raise DeepImageError(
+        f'{path}: "names" must be a list of class names or a mapping of class index: name'
+    )

@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -66,6 +67,13 @@ def load_detection_data(
     issues = Issues(skip_bad)
     found = _read(root, fmt, issues)
     names = list(classes) if classes is not None else found.classes or _names_in(found)
+    twice = sorted(name for name, count in Counter(names).items() if count > 1)
+    if twice:
+        given = "--classes" if classes is not None else f"the class list of {root}"
+        raise DeepImageError(
+            f"{given} names {', '.join(twice)} more than once; each class needs one name "
+            "of its own (boxes would go to either)"
+        )
     raw_splits = _assign_splits(found.splits, val_fraction, seed)
     splits = {
         split: checked_items(raws, names, issues, check_images)

@@ -47,6 +47,7 @@ from deepimage.data.detection.layout import (
     image_files,
     listed_classes,
     subdir,
+    text_of,
 )
 from deepimage.io.files import write_text
 
@@ -77,6 +78,8 @@ def _parse(xml: Path, images: Path) -> RawItem:
         root = ET.parse(xml).getroot()
     except ET.ParseError as error:
         raise Malformed(f"malformed XML ({error})") from None
+    except OSError as error:
+        raise Malformed(f"cannot read it ({error.strerror or error})") from None
     boxes, names = [], []
     for index, obj in enumerate(root.iter("object"), 1):
         name = (obj.findtext("name") or "").strip()
@@ -104,8 +107,10 @@ def _size(root: ET.Element) -> tuple[int, int] | None:
     size = root.find("size")
     if size is None or size.find("width") is None or size.find("height") is None:
         return None
-    width, height = (int(_number(size, tag, "<size>")) for tag in ("width", "height"))
-    return (width, height) if width > 0 and height > 0 else None
+    width, height = (_number(size, tag, "<size>") for tag in ("width", "height"))
+    if not (0 < width < 2**31 and 0 < height < 2**31):  # NaN too: the image is probed
+        return None
+    return int(width), int(height)
 
 
 def _image_in(folder: Path, filename: str, stem: str) -> Path:
@@ -120,7 +125,7 @@ def _image_in(folder: Path, filename: str, stem: str) -> Path:
 def _splits(root: Path, raws: list[RawItem]) -> dict[str, list[RawItem]]:
     """Splits from ``ImageSets/Main/<split>.txt`` (items listed nowhere are left out)."""
     lists = {s: root / _SPLIT_DIR / f"{s}.txt" for s in SPLITS}
-    lists = {s: set(path.read_text().split()) for s, path in lists.items() if path.is_file()}
+    lists = {s: set(text_of(path).split()) for s, path in lists.items() if path.is_file()}
     if not lists:
         return {UNSPLIT: raws}
     return {s: [raw for raw in raws if raw.image.stem in stems] for s, stems in lists.items()}

@@ -76,7 +76,11 @@ def _folder(images: Path, labels: Path, classes: list[str], issues: Issues) -> l
 
 def _parse(txt: Path, image: Path, classes: list[str]) -> RawItem:
     boxes, names = [], []
-    for number, line in enumerate(txt.read_text().splitlines(), 1):
+    try:
+        text = txt.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise Malformed(f"cannot read it as text ({error})") from None
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
