@@ -37,7 +37,7 @@ from deepimage.viz.plots import plot_training_curves
 
 M = TypeVar("M", bound="Model")
 
-HOW_IT_RUNS = ("device", "devices", "num_nodes", "workers")
+HOW_IT_RUNS = ("device", "precision", "devices", "num_nodes", "workers")
 """What ``resume`` may change: how a run runs, never what it learns."""
 
 
@@ -141,6 +141,7 @@ class Model:
             monitor=self.spec.monitor,
             mode=self.spec.mode,
             device=run.device,
+            precision=run.precision,
             devices=run.devices,
             num_nodes=run.num_nodes,
             deterministic=run.deterministic,
@@ -166,6 +167,7 @@ class Model:
             "epochs": trainer.current_epoch,
             "train_seconds": round(seconds, 2),
             "train_images_per_s": round(meter.images_per_s, 1),
+            "precision": trainer.precision,
             "skipped_steps": training.module.skipped_steps,
             **training.extras,
             "skipped": training.skipped,

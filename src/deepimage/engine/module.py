@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import math
 import time
@@ -71,6 +72,13 @@ def warmup_cosine(
     return floor + (1 - floor) * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def step_is_logged(trainer: pl.Trainer) -> bool:
+    """Whether the trainer writes this training step's logged figures (every
+    ``log_every_n_steps``): per-step ``self.log`` calls cost about 1 ms of Python each, as
+    much as a small CNN's whole step, so per-step figures are logged only then."""
+    return bool(trainer._logger_connector.should_update_logs)
+
+
 class TaskModule(pl.LightningModule):
     """A task's LightningModule with the engine's training tricks (see the module doc)."""
 
@@ -83,6 +91,14 @@ class TaskModule(pl.LightningModule):
     checkpoint's hyperparameters of the same names, and the train settings its data card."""
 
     net: torch.nn.Module
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A task's ``validation_step`` runs in float32 even when training is in mixed
+        precision, so the figure that picks ``best.ckpt`` is the one ``evaluate`` and
+        ``predict`` (float32) reproduce, and boxes keep float32's resolution."""
+        super().__init_subclass__(**kwargs)
+        if "validation_step" in cls.__dict__:
+            cls.validation_step = _in_float32(cls.__dict__["validation_step"])
 
     def init_engine(self) -> None:
         """Set up the engine's state once ``self.net`` exists (EMA copy, counters)."""
@@ -127,7 +143,8 @@ class TaskModule(pl.LightningModule):
             self.skipped_steps += 1
             self.log("train/skipped", float(self.skipped_steps))
             return None
-        self.log("train/loss", loss, prog_bar=True, batch_size=self.batch_size(batch))
+        if step_is_logged(self.trainer):
+            self.log("train/loss", loss, prog_bar=True, batch_size=self.batch_size(batch))
         return loss
 
     def on_train_start(self) -> None:
@@ -166,10 +183,11 @@ class TaskModule(pl.LightningModule):
         hp = self.hparams
         name, lr = hp.get("optimizer", "adamw"), hp.lr
         groups = self._parameter_groups(float(hp.get("weight_decay", 0.0)))
+        kernels = self._optimizer_kernels()
         if name == "sgd":
-            optimizer = torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True)
+            optimizer = torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True, **kernels)
         else:
-            optimizer = torch.optim.AdamW(groups, lr=lr)
+            optimizer = torch.optim.AdamW(groups, lr=lr, **kernels)
         schedule = hp.get("schedule", "cosine")
         if schedule == "none":
             return optimizer
@@ -182,6 +200,19 @@ class TaskModule(pl.LightningModule):
             "optimizer": optimizer,
             "lr_scheduler": {"scheduler": scheduler, "interval": "step"},
         }
+
+    def _optimizer_kernels(self) -> dict[str, bool]:
+        """One fused kernel per step on CPUs and CUDA (measured 10% faster on small CNNs
+        than the per-tensor loop torch picks on a CPU); Lightning refuses gradient clipping
+        with a fused optimizer under mixed precision, so clipped runs use the multi-tensor
+        (foreach) kernels instead."""
+        devices = {p.device.type for p in self.net.parameters()}
+        if not devices <= {"cpu", "cuda"}:
+            return {}
+        trainer = self._trainer
+        if trainer is not None and trainer.gradient_clip_val:
+            return {"foreach": True}
+        return {"fused": True}
 
     def _parameter_groups(self, weight_decay: float) -> list[dict[str, Any]]:
         trained = [(n, p) for n, p in self.net.named_parameters() if p.requires_grad]
@@ -379,6 +410,17 @@ class TaskModule(pl.LightningModule):
         task.load_state_dict(state)
         task.data_card = data_card
         return task.eval()
+
+
+def _in_float32(step: Any) -> Any:
+    """``step`` with autocast switched off (a no-op outside mixed precision)."""
+
+    @functools.wraps(step)
+    def in_float32(self: TaskModule, *args: Any, **kwargs: Any) -> Any:
+        with torch.autocast(self.device.type, enabled=False):
+            return step(self, *args, **kwargs)
+
+    return in_float32
 
 
 def _is_a(value: Any, kind: Any) -> bool:

@@ -27,6 +27,7 @@ from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 
 from deepimage.engine.checkpoints import AtomicCheckpointIO
 from deepimage.engine.devices import precision_for, resolve_accelerator
+from deepimage.engine.module import step_is_logged
 
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
     logging.getLogger(_name).setLevel(logging.WARNING)
@@ -43,6 +44,7 @@ class TrainerOptions:
     monitor: str | None = None  # the metric that picks best.ckpt; None: the latest epoch
     mode: str = "max"
     device: str = "auto"
+    precision: str = "auto"  # auto, 32, bf16 or 16 (see engine.devices.precision_for)
     devices: int = 1
     num_nodes: int = 1
     deterministic: bool = False
@@ -105,7 +107,8 @@ class ThroughputMeter(Callback):
         if batch_idx >= self.WARMUP_BATCHES and self._last is not None:
             self.images += pl_module.batch_size(batch) * trainer.world_size
             self.seconds += now - self._last
-            pl_module.log("img/s", self.images_per_s, prog_bar=True, rank_zero_only=True)
+            if step_is_logged(trainer):
+                pl_module.log("img/s", self.images_per_s, prog_bar=True, rank_zero_only=True)
         self._last = now
 
     @property
@@ -149,7 +152,7 @@ def build_trainer(
         devices=options.devices,
         num_nodes=options.num_nodes,
         strategy="ddp" if options.devices * options.num_nodes > 1 else "auto",
-        precision=precision_for(accelerator),
+        precision=precision_for(accelerator, options.precision),
         deterministic=options.deterministic,
         gradient_clip_val=options.gradient_clip,
         callbacks=all_callbacks,

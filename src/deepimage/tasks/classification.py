@@ -139,9 +139,12 @@ class ClassificationTask(TaskModule):
         images, labels = batch
         logits = self.net(self._normalise(self._augment(images, batch_idx)))
         loss = F.cross_entropy(logits, labels, label_smoothing=self.hparams.label_smoothing)
-        self.train_acc(logits, labels)
-        self.log("train/acc", self.train_acc, on_step=False, on_epoch=True)
+        self.train_acc.update(logits.detach(), labels)
         return loss
+
+    def on_train_epoch_end(self) -> None:
+        self.log("train/acc", self.train_acc.compute())  # once an epoch: logging costs
+        self.train_acc.reset()
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         images, labels = batch

@@ -24,6 +24,7 @@ MAX_IMG_SIZE = 4096
 """The largest ``--img-size`` (a checkpoint's too): 4096 x 4096 x 3 floats are 200 MB an image."""
 MAX_SEED = 2**32 - 1
 SCHEDULES = ("cosine", "onecycle", "none")
+PRECISIONS = ("auto", "32", "bf16", "16")
 
 
 def augmentation_choices(task: str) -> Callable[[], list[str]]:
@@ -71,6 +72,12 @@ class TrainSettings:
     )
     deterministic: bool = setting(False, "Deterministic kernels: the same numbers on every run.")
     device: str = setting("auto", "auto, cpu, cuda or mps (checked by engine.devices).")
+    precision: str = setting(
+        "auto",
+        "Training arithmetic: auto (bf16 mixed on GPUs and on CPUs with native bf16, else "
+        "float32), 32, bf16 or 16 (CUDA only). Weights stay float32.",
+        choices=PRECISIONS,
+    )
     devices: int = setting(1, "Processes per node for DDP (CPU: gloo).", low=1, high=64)
     num_nodes: int = setting(
         1, "Nodes for multi-node DDP, launched by torchrun or SLURM (see README).", low=1

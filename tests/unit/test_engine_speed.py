@@ -1,0 +1,84 @@
+"""The engine's speed choices keep their meaning: --precision maps to Lightning's precision
+(and refuses fp16 without CUDA), validation runs in float32 under mixed precision, the
+optimizer is fused unless gradients are clipped, and per-step figures still reach
+metrics.csv at the trainer's logging interval."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from deepimage.api import Classifier
+from deepimage.engine.devices import cpu_has_bf16, precision_for
+from deepimage.engine.module import TaskModule
+from deepimage.engine.settings import make_settings
+from deepimage.engine.trainer import TrainerOptions, build_trainer
+from deepimage.errors import DeepImageError
+from deepimage.tasks.classification_spec import ClassifyTrain
+
+
+class Tiny(TaskModule):
+    """A linear model whose validation step reports whether autocast is on."""
+
+    task_name = "tiny"
+
+    def __init__(self, lr: float = 0.1) -> None:
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = torch.nn.Linear(2, 1)
+        self.autocast_in_validation: list[bool] = []
+        self.init_engine()
+
+    def compute_loss(self, batch: Any, batch_idx: int) -> torch.Tensor:
+        return self.net(batch[0]).pow(2).mean()
+
+    def validation_step(self, batch: Any, batch_idx: int) -> None:
+        self.autocast_in_validation.append(torch.is_autocast_enabled("cpu"))
+
+
+def test_precision_names_map_to_lightning_and_auto_follows_the_cpu() -> None:
+    assert precision_for("cpu", "32") == "32-true"
+    assert precision_for("cpu", "bf16") == "bf16-mixed"
+    assert precision_for("cuda", "16") == "16-mixed"
+    assert precision_for("cpu", "auto") == ("bf16-mixed" if cpu_has_bf16() else "32-true")
+    assert precision_for("mps", "auto") == "32-true"
+    with pytest.raises(DeepImageError, match="--precision 16 needs a CUDA GPU"):
+        precision_for("cpu", "16")
+
+
+def test_an_unknown_precision_is_refused_with_the_choices() -> None:
+    with pytest.raises(DeepImageError, match="auto, 32, bf16, 16"):
+        make_settings(ClassifyTrain, {"data": "digits", "precision": "fp8"})
+
+
+def test_validation_runs_in_float32_under_mixed_precision() -> None:
+    task = Tiny()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        task.validation_step((torch.zeros(1, 2),), 0)
+    assert task.autocast_in_validation == [False]
+
+
+def test_the_optimizer_is_fused_unless_gradients_are_clipped(tmp_path: Path) -> None:
+    for clip, kernel in ((None, "fused"), (1.0, "foreach")):
+        task = Tiny()
+        task.trainer = build_trainer(tmp_path, TrainerOptions(quiet=True, gradient_clip=clip))
+        optimizer = task.configure_optimizers()["optimizer"]
+        assert optimizer.defaults[kernel] is True
+
+
+def test_per_step_loss_still_reaches_metrics_csv(tmp_path: Path) -> None:
+    report = Classifier("small-cnn").fit(
+        "digits", img_size=16, epochs=1, batch_size=8, runs_root=str(tmp_path), quiet=True,
+        precision="32",
+    )  # fmt: skip
+    assert report["precision"] == "32-true"
+    with open(Path(report["out_dir"]) / "metrics.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    logged = [int(row["step"]) for row in rows if row.get("train/loss")]
+    last_step = max(int(row["step"]) for row in rows)
+    assert logged == list(range(49, last_step, 50))  # every 50th step: the trainer's interval
+    assert any(row.get("train/acc") for row in rows)
