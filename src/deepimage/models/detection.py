@@ -25,6 +25,7 @@ from torchvision.models import detection
 from deepimage.engine.devices import torch_device
 from deepimage.models.pretrained import build_with_weights, default_weights
 from deepimage.models.registry import create_model, register
+from deepimage.models.roi_align import MatmulRoIAlign
 
 RESIZABLE = {"fasterrcnn", "retinanet", "fcos"}  # families that take min_size / max_size
 FASTER_RCNN_OPTIONS = {"box_batch_size_per_image": 128}
@@ -63,7 +64,7 @@ def _builder(name: str, backbone_enum: str):
         if family not in RESIZABLE:
             size = {}
         options = FASTER_RCNN_OPTIONS if family == "fasterrcnn" else {}
-        return build_with_weights(
+        net = build_with_weights(
             getattr(detection, name),
             backbone,
             weights=None,
@@ -72,6 +73,9 @@ def _builder(name: str, backbone_enum: str):
             **size,
             **options,
         )
+        if family == "fasterrcnn":  # the same pooling; its training backward multi-threaded
+            net.roi_heads.box_roi_pool = MatmulRoIAlign.replacing(net.roi_heads.box_roi_pool)
+        return net
 
     build.__doc__ = f"torchvision's {name} for ``num_classes`` object classes (+ background)."
     return build
