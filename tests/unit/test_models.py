@@ -30,9 +30,17 @@ def test_small_cnn_is_the_mission_network() -> None:
     net = create_model("classify", "small-cnn", num_classes=10, in_channels=1, img_size=28)
     kinds = [type(layer) for layer in net]
     assert kinds == [
-        nn.Conv2d, nn.ReLU, nn.MaxPool2d, nn.Conv2d, nn.ReLU, nn.MaxPool2d,
-        nn.Flatten, nn.Linear, nn.ReLU, nn.Linear,
-    ]  # fmt: skip
+        nn.Conv2d,
+        nn.MaxPool2d,
+        nn.ReLU,
+        nn.Conv2d,
+        nn.MaxPool2d,
+        nn.ReLU,
+        nn.Flatten,
+        nn.Linear,
+        nn.ReLU,
+        nn.Linear,
+    ]  # fmt: skip (each ReLU after its pool: the same function, see the next test)
     assert (net[0].out_channels, net[0].kernel_size) == (32, (3, 3))
     assert (net[3].out_channels, net[3].kernel_size) == (64, (3, 3))
     assert (net[7].in_features, net[7].out_features) == (64 * 5 * 5, 64)
@@ -59,3 +67,15 @@ def test_pretrained_offline_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(api, "load_state_dict_from_url", offline)
     with pytest.raises(DeepImageError, match=r"resnet18-.*\.pth.*--weights FILE"):
         create_model("classify", "resnet18", num_classes=2, pretrained=True)
+
+
+def test_small_cnn_pools_before_relu_with_the_conv_relu_pool_numbers() -> None:
+    torch.manual_seed(0)
+    ours = create_model("classify", "small-cnn", num_classes=10, in_channels=1, img_size=28)
+    textbook = torch.nn.Sequential(*[ours[i] for i in (0, 2, 1, 3, 5, 4, 6, 7, 8, 9)])
+    x = torch.randn(4, 1, 28, 28)
+    assert torch.equal(ours(x), textbook(x))
+    (grad_ours,) = torch.autograd.grad(ours(x).sum(), ours[0].weight)
+    (grad_textbook,) = torch.autograd.grad(textbook(x).sum(), ours[0].weight)
+    assert torch.allclose(grad_ours, grad_textbook)
+    assert [name for name, _ in ours.named_parameters()][:2] == ["0.weight", "0.bias"]

@@ -41,7 +41,7 @@ class ClassificationTask(TaskModule):
         img_size: int,
         mean: list[float],
         std: list[float],
-        lr: float = 1e-3,
+        lr: float = 2e-3,
         optimizer: str = "adamw",
         schedule: str = "cosine",
         weight_decay: float = 5e-4,
@@ -65,7 +65,7 @@ class ClassificationTask(TaskModule):
         ).to(memory_format=torch.channels_last)
         self.register_buffer("mean", torch.tensor(mean).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).view(1, -1, 1, 1), persistent=False)
-        self.train_acc = MulticlassAccuracy(len(classes), average="micro")
+        self.register_buffer("train_hits", torch.zeros(2, dtype=torch.int64), persistent=False)
         self.val_acc = MulticlassAccuracy(len(classes), average="micro")
         self.init_engine()
 
@@ -124,6 +124,8 @@ class ClassificationTask(TaskModule):
     def _augment(self, images: torch.Tensor, batch_idx: int) -> torch.Tensor:
         """[0, 1] floats, randomly transformed with numbers fixed by (seed, epoch, batch)."""
         x = self._to_unit(images)
+        if self.hparams.augment == "none":
+            return x
         generator = torch.Generator().manual_seed(
             hash((self.hparams.seed, self.current_epoch, batch_idx, self.global_rank)) % 2**63
         )
@@ -139,12 +141,16 @@ class ClassificationTask(TaskModule):
         images, labels = batch
         logits = self.net(self._normalise(self._augment(images, batch_idx)))
         loss = F.cross_entropy(logits, labels, label_smoothing=self.hparams.label_smoothing)
-        self.train_acc.update(logits.detach(), labels)
+        with torch.no_grad():  # right and seen, two tensor ops: a metric object's update
+            self.train_hits += torch.stack(  # costs 4% of a small-CNN step
+                [(logits.argmax(1) == labels).sum(), labels.new_tensor(len(labels))]
+            )
         return loss
 
     def on_train_epoch_end(self) -> None:
-        self.log("train/acc", self.train_acc.compute())  # once an epoch: logging costs
-        self.train_acc.reset()
+        right, seen = self.train_hits.tolist()
+        self.log("train/acc", right / max(seen, 1), sync_dist=True)  # once an epoch
+        self.train_hits.zero_()
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         images, labels = batch
