@@ -76,8 +76,9 @@ def test_a_best_checkpoint_moved_out_of_its_run_evaluates_on_the_same_images(
     moved = tmp_path / "elsewhere.ckpt"
     shutil.copy(digits_run["best_checkpoint"], moved)
     result = last_json(run_deepimage("classify", "evaluate", "--model", str(moved), "--data",
-                                     "digits", "--split", "val", "--json"))  # fmt: skip
+                                     "digits", "--split", "val", "--json", cwd=tmp_path))  # fmt: skip
     assert result["images"] == digits_run["val"]["images"]
+    assert Path(result["out_dir"]) == tmp_path / "plots"  # no run folder: ./plots
     assert result["metrics"]["top1"] == pytest.approx(
         digits_run["val"]["metrics"]["top1"], abs=1e-6
     )
