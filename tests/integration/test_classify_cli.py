@@ -100,7 +100,7 @@ def test_predict_labels_files_folders_and_globs(trained_run: dict, deepimage) ->
     rows = result.json()["results"]  # the predict shape: {task, model, results, skipped, ...}
     assert len(rows) >= 30
     assert set(rows[0]) == {"path", "label", "score", "top"} and len(rows[0]["top"]) == 2
-    hits = [r["label"] == Path(r["path"]).parent.name for r in rows[:30]]
+    hits = [r["label"] == Path(r["path"]).parent.name for r in rows]  # 4 classes: chance 0.25
     assert np.mean(hits) > 0.5
 
 
