@@ -82,3 +82,9 @@ def test_per_step_loss_still_reaches_metrics_csv(tmp_path: Path) -> None:
     last_step = max(int(row["step"]) for row in rows)
     assert logged == list(range(49, last_step, 50))  # every 50th step: the trainer's interval
     assert any(row.get("train/acc") for row in rows)
+
+
+def test_an_impossible_precision_stops_before_data_or_run_folder(tmp_path: Path) -> None:
+    with pytest.raises(DeepImageError, match="--precision 16 needs a CUDA GPU"):
+        Classifier("small-cnn").fit("no-such-data", precision="16", runs_root=str(tmp_path))
+    assert list(tmp_path.iterdir()) == []

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, TypeVar
 import deepimage.tasks  # noqa: F401  (registers the tasks)
 from deepimage.api.run_files import resolve_model_path, resume_checkpoint
 from deepimage.engine.checkpoints import load_checkpoint
-from deepimage.engine.devices import torch_device
+from deepimage.engine.devices import precision_for, resolve_accelerator, torch_device
 from deepimage.engine.module import CARD_KEY, TaskModule
 from deepimage.engine.runs import check_run_name, new_run_dir
 from deepimage.engine.settings import make_settings, read_config
@@ -90,8 +90,9 @@ class Model:
             raise DeepImageError(
                 f"--patience needs a validation figure; {self.spec.name} has none."
             )
+        precision_for(resolve_accelerator(run.device), run.precision)  # before any data is read
         if not resume:
-            check_run_name(run.name or run.model)  # before any data is read
+            check_run_name(run.name or run.model)
         self.model = run.model
         training = self.hooks.prepare_training(run)
         training.module.data_card = _data_card(training.settings)
