@@ -17,7 +17,7 @@ from PIL import Image, ImageFile
 
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.io import DEFAULT_MAX_PIXELS, IMAGE_EXTENSIONS, probe_image, read_image, write_image
-from deepimage.io.images import read_frames
+from deepimage.io.images import read_frames, read_mask
 from deepimage.io.writing import format_holds, write_frames
 
 
@@ -347,3 +347,78 @@ def test_a_jpeg_header_claiming_more_pixels_than_its_bytes_hold_is_bad(tmp_path:
     flat = tmp_path / "flat.jpg"
     Image.new("L", (3000, 3000), 128).save(flat, quality=5, optimize=True)
     assert read_image(flat, "gray").shape == (3000, 3000)  # the most compressible real JPEG
+
+
+# --- read_mask ----------------------------------------------------------------------------
+
+
+def test_masks_keep_their_raw_values(tmp_path: Path) -> None:
+    indices = np.array([[0, 1, 255], [20, 1, 0]], np.uint8)
+    palette_mask = Image.fromarray(indices, "P")
+    palette_mask.putpalette([0, 0, 0, 128, 0, 0] + [9, 9, 9] * 254)
+    palette_mask.save(tmp_path / "p.png")
+    values, palette = read_mask(tmp_path / "p.png")
+    assert values.dtype == np.uint8 and values.flags.writeable
+    np.testing.assert_array_equal(values, indices)  # indices, not colours
+    assert palette is not None and palette.shape == (256, 3) and palette.dtype == np.uint8
+    assert palette[1].tolist() == [128, 0, 0] and palette[255].tolist() == [9, 9, 9]
+    grey = np.array([[0, 7, 200]], np.uint8)
+    write_image(tmp_path / "l.png", grey)
+    values, palette = read_mask(tmp_path / "l.png")
+    assert palette is None and values.dtype == np.uint8
+    np.testing.assert_array_equal(values, grey)
+    deep = np.array([[0, 300, 65535]], np.uint16)
+    write_image(tmp_path / "16.png", deep)
+    values, _ = read_mask(tmp_path / "16.png")
+    assert values.dtype == np.uint16
+    np.testing.assert_array_equal(values, deep)  # not narrowed to 8 bits
+    wide = np.array([[0, 70000]], np.int32)
+    write_image(tmp_path / "i.tif", wide)
+    values, _ = read_mask(tmp_path / "i.tif")
+    assert values.dtype == np.int32
+    np.testing.assert_array_equal(values, wide)
+
+
+def test_bilevel_masks_read_as_0_and_255_and_colour_masks_drop_alpha(tmp_path: Path) -> None:
+    bits = Image.new("1", (3, 2), 0)
+    bits.putpixel((2, 1), 1)
+    bits.save(tmp_path / "b.png")
+    values, palette = read_mask(tmp_path / "b.png")
+    assert values.dtype == np.uint8 and palette is None
+    assert values.tolist() == [[0, 0, 0], [0, 0, 255]]
+    rgba = np.array([[[10, 20, 30, 0], [40, 50, 60, 255]]], np.uint8)
+    Image.fromarray(rgba).save(tmp_path / "rgba.png")
+    values, palette = read_mask(tmp_path / "rgba.png")
+    assert values.shape == (1, 2, 3) and palette is None
+    assert values.tolist() == [[[10, 20, 30], [40, 50, 60]]]  # not composited on white
+
+
+def test_masks_turn_with_their_exif_orientation_like_images(tmp_path: Path) -> None:
+    stored = np.zeros((2, 4), np.uint8)
+    stored[:, :2] = 1  # left half class 1
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees clockwise to display
+    mask = Image.fromarray(stored, "P")
+    mask.putpalette([0, 0, 0, 255, 0, 0] + [0, 0, 0] * 254)
+    mask.save(tmp_path / "rotated.png", exif=exif)
+    values, _ = read_mask(tmp_path / "rotated.png")
+    assert values.shape == (4, 2) == read_image(tmp_path / "rotated.png", "gray").shape
+    assert values.tolist() == [[1, 1], [1, 1], [0, 0], [0, 0]]  # left became top
+
+
+def test_bad_masks_are_bad_images(tmp_path: Path) -> None:
+    (tmp_path / "text.png").write_text("not a mask")
+    (tmp_path / "empty.png").touch()
+    write_image(tmp_path / "f.tif", np.array([[0.5, 1.0]], np.float32))
+    for name, reason in [
+        ("text.png", "not an image"),
+        ("empty.png", "zero-byte"),
+        ("missing.png", "not found"),
+        ("f.tif", "floating point"),
+    ]:
+        with pytest.raises(BadImageError, match=reason) as caught:
+            read_mask(tmp_path / name)
+        assert caught.value.path == str(tmp_path / name)
+    write_image(tmp_path / "big.png", np.zeros((40, 50), np.uint8))
+    with pytest.raises(BadImageError, match="over the limit of 1,000"):
+        read_mask(tmp_path / "big.png", max_pixels=1000)

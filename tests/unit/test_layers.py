@@ -25,7 +25,13 @@ ALLOWED = {
     "tasks": BASE | {"process", "viz", "engine", "transforms", "data", "models"},
     "api": BASE | {"process", "viz", "engine", "transforms", "data", "models", "tasks", "faces"},
 }
-TORCH_FREE = ["deepimage.process", "deepimage.faces", "deepimage.io", "deepimage.data.detection"]
+TORCH_FREE = [
+    "deepimage.process",
+    "deepimage.faces",
+    "deepimage.io",
+    "deepimage.data.detection",
+    "deepimage.data.segmentation",
+]
 
 
 def deepimage_imports(path: Path) -> set[str]:

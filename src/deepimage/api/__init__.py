@@ -1,4 +1,5 @@
-"""The Python API: ``Model`` (any registered task) and one named class per task, with
+"""The Python API: ``Model`` (any registered task) and one named class per task
+(``Classifier``, ``Detector``, ``Segmenter``), with
 fit / evaluate / predict / load / resume.
 
 Imported lazily, so that commands which need no torch (``deepimage process``) start fast.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Classifier", "Detector", "FaceRecognizer", "Model"]
+__all__ = ["Classifier", "Detector", "FaceRecognizer", "Model", "Segmenter"]
 
 
 def __getattr__(name: str) -> Any:
@@ -20,6 +21,10 @@ def __getattr__(name: str) -> Any:
         from deepimage.api.detector import Detector
 
         return Detector
+    if name == "Segmenter":
+        from deepimage.api.segmenter import Segmenter
+
+        return Segmenter
     if name == "Model":
         from deepimage.api.model import Model
 

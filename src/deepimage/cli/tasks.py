@@ -210,7 +210,7 @@ def _predict(spec: TaskSpec) -> Any:
             "task": spec.name,
             "model": model.model,
             "checkpoint": shown_path(model.checkpoint or ""),
-            "results": list(rows),
+            "results": [_json_ready(row) for row in rows],
             "skipped": rows.skipped,
             "out_dir": rows.out_dir,
         }
@@ -223,6 +223,11 @@ def _predict(spec: TaskSpec) -> Any:
         emit(document, as_json, table, written)
 
     return body
+
+
+def _json_ready(row: dict[str, Any]) -> dict[str, Any]:
+    """A result row without the arrays the Python API returns (a mask, say)."""
+    return {key: value for key, value in row.items() if not hasattr(value, "__array__")}
 
 
 def _columns(spec: TaskSpec, rows: list[dict[str, Any]]) -> list[str]:

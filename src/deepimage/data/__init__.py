@@ -1,5 +1,6 @@
 """Data sets and formats: IDX files, classification data (built-in names, image folders,
-CSV files), detection data (:mod:`deepimage.data.detection`), the lookup of data set names
+CSV files), detection data (:mod:`deepimage.data.detection`), segmentation data
+(:mod:`deepimage.data.segmentation`), the lookup of data set names
 (:mod:`deepimage.data.names`) and data inspection. Nothing here imports torch.
 
 Example:

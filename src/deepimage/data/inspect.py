@@ -1,7 +1,9 @@
 """A health report on a data set: counts, sizes, bad files, duplicates.
 
 Detection data (COCO, VOC, YOLO) is reported by
-:func:`~deepimage.data.detection.inspect_detection`.
+:func:`~deepimage.data.detection.inspect_detection`, segmentation data (image and mask
+folders, SegNet, VOC, COCO) by :func:`~deepimage.data.segmentation.inspect_segmentation`;
+:func:`data_task` says which a source is.
 
 Example:
     >>> report = inspect_data("digits")
@@ -15,12 +17,14 @@ import hashlib
 import os
 from collections import Counter, defaultdict
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from deepimage.data.classification import ClassificationData, Split, load_classification_data
 from deepimage.data.detection import detection_format, inspect_detection
+from deepimage.data.segmentation import inspect_segmentation, segmentation_format
+from deepimage.errors import DeepImageError
 from deepimage.io.images import DEFAULT_MAX_PIXELS
 from deepimage.io.paths import shown_path
 
@@ -29,14 +33,43 @@ IMBALANCE_RATIO = 1.5
 
 _ARRAY_MODES = {1: "L", 3: "RGB", 4: "RGBA"}
 
+DataTask = Literal["auto", "classify", "detect", "segment"]
+DATA_TASKS: tuple[DataTask, ...] = ("auto", "classify", "detect", "segment")
+
+
+def data_task(spec: str | os.PathLike[str]) -> DataTask:
+    """What task the data ``spec`` names is for, from its layout: "segment" for image and
+    mask folders and SegNet folders, "detect" for detection data (COCO, VOC with
+    ``Annotations/``, YOLO), "segment" for other segmentation data (VOC with only
+    ``SegmentationClass/``), else "classify". COCO JSON and VOC folders holding both
+    boxes and masks are "detect": ask for "segment" to read their masks.
+
+    Example:
+        >>> data_task("digits")
+        'classify'
+    """
+    layout = segmentation_format(spec)
+    if layout in ("folders", "segnet"):
+        return "segment"
+    if detection_format(spec) is not None:
+        return "detect"
+    return "segment" if layout is not None else "classify"
+
 
 def inspect_data(
-    spec: str | os.PathLike[str], *, max_pixels: int = DEFAULT_MAX_PIXELS, workers: int = 0
+    spec: str | os.PathLike[str],
+    *,
+    task: DataTask = "auto",
+    ignore_index: int | None = None,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    workers: int = 0,
 ) -> dict[str, Any]:
     """Describe a data set (any ``spec`` of :func:`load_classification_data`) as JSON-ready data.
 
-    Detection data (see :func:`~deepimage.data.detection.detection_format`) gets the
-    report of :func:`~deepimage.data.detection.inspect_detection` instead.
+    ``task`` "auto" reads the data as :func:`data_task` says; detection data gets the
+    report of :func:`~deepimage.data.detection.inspect_detection` instead, segmentation
+    data that of :func:`~deepimage.data.segmentation.inspect_segmentation` (with
+    ``ignore_index``, the raw mask value that is void).
 
     Bad images never raise here: they are left out and listed under "skipped" as
     ``{path, reason}``. The report has, per split, the images per class and width/height
@@ -53,7 +86,17 @@ def inspect_data(
         >>> report["splits"]["test"]["per_class"]["0"], report["warnings"]
         (27, [])
     """
-    if detection_format(spec) is not None:
+    if task not in DATA_TASKS:
+        raise DeepImageError(f"--task must be one of {', '.join(DATA_TASKS)}, not {task!r}")
+    chosen = data_task(spec) if task == "auto" else task
+    if ignore_index is not None and chosen != "segment":
+        raise DeepImageError(
+            f"--ignore-index is for segmentation data, and {spec} is read as {chosen} data; "
+            "pass --task segment to read its masks"
+        )
+    if chosen == "segment":
+        return inspect_segmentation(spec, ignore_index=ignore_index, max_pixels=max_pixels)
+    if chosen == "detect":
         return inspect_detection(spec)
     data = load_classification_data(spec, skip_bad=True, max_pixels=max_pixels, workers=workers)
     splits = {name: _split_report(split, data.classes) for name, split in data.splits.items()}

@@ -82,14 +82,16 @@ class RunLogger(CSVLogger):
 
 
 class ThroughputMeter(Callback):
-    """Steady-state training images per second: skips each epoch's first batches and the
-    time spent validating; shows the live figure on the progress bar."""
+    """Steady-state training images per second: skips the run's first batches, each
+    epoch's first (the loader starting) and the time spent validating; shows the live
+    figure on the progress bar."""
 
     WARMUP_BATCHES = 5
 
     def __init__(self) -> None:
         self.images = 0
         self.seconds = 0.0
+        self.batches = 0
         self._last: float | None = None
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
@@ -104,7 +106,8 @@ class ThroughputMeter(Callback):
         batch_idx: int,
     ) -> None:
         now = time.perf_counter()
-        if batch_idx >= self.WARMUP_BATCHES and self._last is not None:
+        self.batches += 1
+        if self.batches > self.WARMUP_BATCHES and self._last is not None:
             self.images += pl_module.batch_size(batch) * trainer.world_size
             self.seconds += now - self._last
             if step_is_logged(trainer):

@@ -7,7 +7,14 @@ Example:
 """
 
 from deepimage.io.headers import IMAGE_EXTENSIONS
-from deepimage.io.images import DEFAULT_MAX_PIXELS, ImageInfo, probe_image, read_frames, read_image
+from deepimage.io.images import (
+    DEFAULT_MAX_PIXELS,
+    ImageInfo,
+    probe_image,
+    read_frames,
+    read_image,
+    read_mask,
+)
 from deepimage.io.writing import FormatHolds, format_holds, write_frames, write_image
 
 __all__ = [
@@ -19,6 +26,7 @@ __all__ = [
     "probe_image",
     "read_frames",
     "read_image",
+    "read_mask",
     "write_frames",
     "write_image",
 ]

@@ -138,6 +138,62 @@ def probe_image(path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXE
     )
 
 
+_MASK_MODES = frozenset({"P", "PA", "1", "L", "LA"})
+
+
+def read_mask(
+    path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Decode a segmentation mask file into its raw values and, for a palette file, its
+    palette: ``(values, palette)``.
+
+    The file is checked and decoded as :func:`read_image` does (header checks, pixel
+    limits) and turned by the same EXIF orientation, so that a mask stays aligned with its
+    image. ``values`` is HxW for single-channel files: a palette (mode P) file's palette
+    indices (uint8; ``palette`` is then its Kx3 uint8 RGB palette), grey uint8, 16-bit
+    uint16, 32-bit int32, and a 1-bit file's pixels as uint8 0 and 255 (so it reads as
+    binary); colour files give HxWx3 uint8 RGB (alpha dropped). ``palette`` is None except
+    for palette files.
+
+    Raises:
+        BadImageError: the file is missing, empty, not an image, truncated, corrupt, too
+            large, or holds floating-point pixels (no class indices).
+
+    Example:
+        >>> import tempfile, pathlib, numpy as np
+        >>> from PIL import Image
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "mask.png"
+        >>> mask = Image.fromarray(np.array([[0, 1, 255]], np.uint8), "P")
+        >>> mask.putpalette([0, 0, 0, 128, 0, 0] + [224, 224, 192] * 254)
+        >>> mask.save(path)
+        >>> values, palette = read_mask(path)
+        >>> values.tolist(), values.dtype.name, palette.shape, palette[1].tolist()
+        ([[0, 1, 255]], 'uint8', (256, 3), [128, 0, 0])
+    """
+    path = Path(path)
+    frame = _decode(path, max_pixels, raw_modes=_MASK_MODES).frames[0]
+    mode = frame.mode
+    if mode in ("P", "PA"):
+        indices = np.array(frame.getchannel(0) if mode == "PA" else frame, np.uint8)
+        palette = frame.getpalette("RGB") or []
+        return indices, np.array(palette, np.uint8).reshape(-1, 3)
+    if mode == "1":
+        return np.array(frame, np.uint8) * np.uint8(255), None
+    if mode in ("L", "LA"):
+        return np.array(frame.getchannel(0) if mode == "LA" else frame, np.uint8), None
+    if mode in _SIXTEEN_BIT:
+        return np.array(frame).astype(np.uint16), None
+    if mode == "I":
+        return np.array(frame, np.int32), None
+    if mode == "F":
+        raise BadImageError(
+            path,
+            "its pixels are floating point, not class indices; save the mask as a grey or "
+            "palette PNG of class indices",
+        )
+    return np.ascontiguousarray(np.array(frame)[..., :3], np.uint8), None
+
+
 def read_frames(
     path: str | os.PathLike[str], max_pixels: int = DEFAULT_MAX_PIXELS
 ) -> list[np.ndarray]:
@@ -176,9 +232,16 @@ class _Decoded:
         ]
 
 
-def _decode(path: Path, max_pixels: int, keep: bool = False, all_frames: bool = False) -> _Decoded:
+def _decode(
+    path: Path,
+    max_pixels: int,
+    keep: bool = False,
+    all_frames: bool = False,
+    raw_modes: frozenset[str] = frozenset(),
+) -> _Decoded:
     """Decode ``path`` fully: its first frame, or every frame; with ``keep`` also the
-    16-bit colour pixels that Pillow narrows to 8 bits."""
+    16-bit colour pixels that Pillow narrows to 8 bits. Frames in one of ``raw_modes``
+    (masks: "P", "1") keep their mode instead of becoming L, RGB or RGBA."""
     if ImageFile.LOAD_TRUNCATED_IMAGES:
         raise DeepImageError(
             "PIL.ImageFile.LOAD_TRUNCATED_IMAGES is True (set by some other code), so "
@@ -201,7 +264,7 @@ def _decode(path: Path, max_pixels: int, keep: bool = False, all_frames: bool = 
                 )
             if index:
                 decoded.wide.append(_is_wide(image))
-            decoded.frames.append(_load_frame(path, image, in_place=count == 1))
+            decoded.frames.append(_load_frame(path, image, count == 1, raw_modes))
         if keep and any(decoded.wide):
             handle.seek(0)
             decoded.pages = _wide_pages(path, handle.read(), decoded, orientation)
@@ -225,14 +288,19 @@ def _seek(path: Path, image: Image.Image, index: int) -> int:
     return image.width * image.height
 
 
-def _load_frame(path: Path, image: Image.Image, in_place: bool) -> Image.Image:
-    """Decode the current frame: upright, in L/RGB/RGBA/I;16/I/F mode (a copy unless
-    ``in_place``, which a single-frame file can afford)."""
+def _load_frame(
+    path: Path, image: Image.Image, in_place: bool, raw_modes: frozenset[str] = frozenset()
+) -> Image.Image:
+    """Decode the current frame: upright, in L/RGB/RGBA/I;16/I/F mode, or its own mode when
+    that is one of ``raw_modes`` (a copy unless ``in_place``, which a single-frame file can
+    afford)."""
     try:
         image.load()
         frame = ImageOps.exif_transpose(image, in_place=in_place) or image
     except Exception as exc:  # Pillow raises many types on corrupt data
         raise BadImageError(path, f"truncated or corrupt image data ({exc})") from exc
+    if frame.mode in raw_modes:
+        return frame
     try:
         return _normalise(frame)
     except ValueError as exc:

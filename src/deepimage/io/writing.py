@@ -219,3 +219,27 @@ def _save_options(path: Path, file_format: str, quality: int | None) -> dict[str
     if not 1 <= quality <= 100:
         raise DeepImageError(f"{path}: quality must be between 1 and 100, not {quality}")
     return {"quality": quality}
+
+
+def write_indexed_png(
+    path: str | os.PathLike[str], indices: np.ndarray, palette: np.ndarray
+) -> None:
+    """Write a uint8 HxW array of class indices as a palette PNG, atomically: the values
+    stay the indices (``read_mask`` gives them back), and viewers show ``palette``'s RGB
+    colour (Kx3 uint8, K up to 256) for each.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "mask.png"
+        >>> write_indexed_png(path, np.array([[0, 1]], np.uint8), np.array([[0, 0, 0], [255, 0, 0]], np.uint8))
+        >>> Image.open(path).mode, np.asarray(Image.open(path)).tolist()
+        ('P', [[0, 1]])
+    """
+    if indices.dtype != np.uint8 or indices.ndim != 2:
+        raise DeepImageError(
+            f"{path}: class indices must be uint8 HxW, not {indices.dtype} {indices.shape}"
+        )
+    image = Image.fromarray(indices, mode="P")
+    image.putpalette(np.asarray(palette, np.uint8).reshape(-1).tolist())
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda handle: image.save(handle, format="PNG", optimize=False))

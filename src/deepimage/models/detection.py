@@ -16,15 +16,13 @@ Example:
 
 from __future__ import annotations
 
-import time
-
 import torch
 from torch import nn
 from torchvision.models import detection
 
 from deepimage.engine.devices import torch_device
 from deepimage.models.pretrained import build_with_weights, default_weights
-from deepimage.models.registry import create_model, register
+from deepimage.models.registry import create_model, forward_ms, register
 from deepimage.models.roi_align import MatmulRoIAlign
 
 RESIZABLE = {"fasterrcnn", "retinanet", "fcos"}  # families that take min_size / max_size
@@ -91,17 +89,7 @@ def latency_ms(name: str, img_size: int = 320, device: str = "auto", repeats: in
     """
     target = torch_device(device)
     net = create_model("detect", name, num_classes=20, img_size=img_size).eval().to(target)
-    image = [torch.rand(3, img_size, img_size, device=target)]
-    with torch.inference_mode():
-        net(image)
-        if target.type == "cuda":
-            torch.cuda.synchronize()
-        started = time.perf_counter()
-        for _ in range(repeats):
-            net(image)
-        if target.type == "cuda":
-            torch.cuda.synchronize()
-    return 1000 * (time.perf_counter() - started) / repeats
+    return forward_ms(net, [torch.rand(3, img_size, img_size, device=target)], target, repeats)
 
 
 for _name, _enum, _summary in MODELS:

@@ -1,4 +1,8 @@
 """Tasks: each one a registered spec (light, in ``<task>_spec.py``) and its hooks, its
 LightningModule and its metrics (heavy). Importing this package registers the tasks."""
 
-from deepimage.tasks import classification_spec, detection_spec  # noqa: F401  (registers)
+from deepimage.tasks import (  # noqa: F401  (registers)
+    classification_spec,
+    detection_spec,
+    segmentation_spec,
+)

@@ -12,10 +12,10 @@ Example:
     ['classify', 'detect']
     >>> task_spec("classify").monitor
     'val/acc'
-    >>> task_spec("segment")
+    >>> task_spec("paint")
     Traceback (most recent call last):
     ...
-    deepimage.errors.DeepImageError: unknown task 'segment'; known tasks: classify, detect...
+    deepimage.errors.DeepImageError: unknown task 'paint'; known tasks: classify, detect...
 """
 
 from __future__ import annotations

@@ -99,14 +99,39 @@ AUGMENTATIONS: dict[str, Augmentation] = {
         ),
         Augmentation(
             "segment",
-            "Both flips, +/-30 degree turns, zoom, shifts, brightness, contrast, noise; masks follow.",
+            "Left-right flips, 0.7-1.4 zoom, shifts, +/-10 degree turns, colour, noise; masks "
+            "follow (uncovered canvas is ignored).",
+            ("segment",),
+            steps=(
+                {"op": "hflip"},
+                {
+                    "op": "affine",
+                    "degrees": 10,
+                    "translate": 0.1,
+                    "scale": [0.7, 1.4],
+                    "mask_fill": 255,
+                },
+                {"op": "color-jitter", "brightness": 0.25, "contrast": 0.25, "saturation": 0.25},
+                {"op": "gaussian-noise", "std": [2, 8], "p": 0.2},
+            ),
+        ),
+        Augmentation(
+            "segment-any-angle",
+            "For images with no up (microscopy, aerial, scans): both flips, any turn, "
+            "0.8-1.25 zoom, brightness, contrast, noise; masks follow.",
             ("segment",),
             steps=(
                 {"op": "hflip"},
                 {"op": "vflip"},
-                {"op": "affine", "degrees": 30, "translate": 0.05, "scale": [0.8, 1.25]},
+                {
+                    "op": "affine",
+                    "degrees": 180,
+                    "translate": 0.05,
+                    "scale": [0.8, 1.25],
+                    "mask_fill": 255,
+                },
                 {"op": "color-jitter", "brightness": 0.2, "contrast": 0.2},
-                {"op": "gaussian-noise", "std": [2, 10], "p": 0.2},
+                {"op": "gaussian-noise", "std": [2, 8], "p": 0.2},
             ),
         ),
     )
@@ -143,7 +168,7 @@ def augmentation_names(task: str) -> list[str]:
 
     Example:
         >>> augmentation_names("segment")
-        ['none', 'segment']
+        ['none', 'segment', 'segment-any-angle']
     """
     _check_task(task)
     return [name for name, entry in AUGMENTATIONS.items() if task in entry.tasks]

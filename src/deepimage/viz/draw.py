@@ -67,7 +67,61 @@ def overlay_mask(image: np.ndarray, mask: np.ndarray, alpha: float = 0.45) -> np
     out = _rgb(image)
     shown = mask > 0
     colours = PALETTE[(mask[shown].astype(np.int64) - 1) % len(PALETTE)]
+    return _tint(out, shown, colours, alpha)
+
+
+def _tint(out: np.ndarray, shown: np.ndarray, colours: np.ndarray, alpha: float) -> np.ndarray:
     out[shown] = (out[shown] * (1 - alpha) + colours * alpha).round().astype(np.uint8)
+    return out
+
+
+def class_palette(count: int, colours: Sequence[Sequence[int]] | None = None) -> np.ndarray:
+    """``count`` x 3 uint8 RGB colours, one per class: ``colours`` when given, else Pascal
+    VOC's colour map (class 0 black, 1 dark red, 2 green, ...), which viewers of VOC masks know.
+
+    Example:
+        >>> class_palette(3).tolist()
+        [[0, 0, 0], [128, 0, 0], [0, 128, 0]]
+    """
+    if colours is not None:
+        return np.asarray(colours, np.uint8).reshape(count, 3)
+    palette = np.zeros((count, 3), np.uint8)
+    for index in range(count):
+        value = index
+        for shift in range(7, -1, -1):
+            for channel in range(3):
+                palette[index, channel] |= ((value >> channel) & 1) << shift
+            value >>= 3
+    return palette
+
+
+def overlay_classes(
+    image: np.ndarray,
+    mask: np.ndarray,
+    palette: np.ndarray,
+    names: Sequence[str],
+    alpha: float = 0.5,
+    untinted: int | None = None,
+) -> np.ndarray:
+    """``image`` as RGB with each pixel tinted in its class's ``palette`` colour (class
+    ``untinted``, a background, left as it is), outlines where classes meet, and a legend
+    of the classes present, all sized to the image so a 4000 x 3000 photo stays legible."""
+    out = _rgb(image)
+    shown = mask != untinted if untinted is not None else np.ones(mask.shape, bool)
+    out = _tint(out, shown, palette[mask[shown]], alpha)
+    zoom = max(1.0, max(out.shape[:2]) / 640)
+    edges = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
+    if zoom > 1.5:
+        edges = (
+            cv2.dilate(edges.view(np.uint8), np.ones((2, 2), np.uint8), iterations=round(zoom / 2))
+            > 0
+        )
+    out[edges] = palette[mask[edges]] // 2 + 127
+    present = [index for index in np.unique(mask) if index < len(names)]
+    for row, index in enumerate(present):
+        corner = (round(8 * zoom), round((8 + 22 * row) * zoom))
+        shade = tuple(int(c) for c in palette[index])
+        _label(out, str(names[index]), corner, shade, zoom)
     return out
 
 
@@ -85,4 +139,5 @@ def _label(
     pad = max(2, round(2 * zoom))
     x, y = corner[0], max(corner[1], height + 2 * pad)
     cv2.rectangle(image, (x, y - height - 2 * pad), (x + width + pad, y), colour, -1)
-    cv2.putText(image, text, (x + pad // 2, y - pad), font, scale, (0, 0, 0), weight, cv2.LINE_AA)
+    ink = (0, 0, 0) if sum(colour[:3]) > 300 else (255, 255, 255)  # legible on dark colours
+    cv2.putText(image, text, (x + pad // 2, y - pad), font, scale, ink, weight, cv2.LINE_AA)

@@ -74,16 +74,23 @@ def plot_precision_recall(curves: dict[str, Sequence[float]], out: Path) -> None
     _save(fig, out)
 
 
-def plot_confusion_matrix(matrix: Sequence[Sequence[int]], classes: list[str], out: Path) -> None:
-    """A confusion matrix heat map, true classes down, predictions across, counts printed."""
+def plot_confusion_matrix(
+    matrix: Sequence[Sequence[int]], classes: list[str], out: Path, normalise: bool = False
+) -> None:
+    """A confusion matrix heat map, true classes down, predictions across, counts printed
+    (with ``normalise``, each row as percentages of its true class: pixel counts are too
+    large to read)."""
     cm = np.asarray(matrix)
+    if normalise:
+        cm = (100 * cm / np.maximum(cm.sum(1, keepdims=True), 1)).round(1)
     side = max(4.0, 0.6 * len(classes) + 2)
     fig, ax = plt.subplots(figsize=(side, side))
     ax.imshow(cm, cmap="Blues")
     ticks = range(len(classes))
     ax.set_xticks(ticks, classes, rotation=45, ha="right")
     ax.set_yticks(ticks, classes)
-    ax.set(xlabel="predicted", ylabel="true", title="confusion matrix")
+    title = "confusion matrix (% of each true class)" if normalise else "confusion matrix"
+    ax.set(xlabel="predicted", ylabel="true", title=title)
     for i, j in np.ndindex(cm.shape):
         colour = "white" if cm[i, j] > cm.max() / 2 else "black"
         ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=colour, fontsize=8)
