@@ -12,7 +12,8 @@ from torchmetrics.classification import (
     MulticlassJaccardIndex,
 )
 
-from deepimage.data.segmentation_batches import IGNORED, random_crop
+from deepimage.data.segmentation import IGNORED
+from deepimage.data.segmentation_batches import random_crop
 from deepimage.models import create_model, list_models
 from deepimage.tasks.segmentation import SegmentationTask
 from deepimage.tasks.segmentation_inference import class_mask, probability_bands, tile_starts
@@ -167,3 +168,18 @@ def test_the_module_segments_any_image_size_and_checks_its_metadata() -> None:
                 colours=[[0, 0, 300]],
             )
         )
+
+
+def test_weights_load_from_a_checkpoint_or_the_bare_network_state_dict(tmp_path) -> None:
+    def task() -> SegmentationTask:
+        return SegmentationTask(
+            "lraspp_mobilenet_v3_large", ["a", "b"], in_channels=3, mean=[0.5] * 3, std=[0.25] * 3
+        )
+
+    source = task()
+    bare = tmp_path / "torchvision.pt"
+    torch.save(source.net.net.state_dict(), bare)  # what torchvision's own model saves
+    target = task()
+    target.load_initial_weights(bare)
+    for mine, theirs in zip(target.net.parameters(), source.net.parameters(), strict=True):
+        assert torch.equal(mine, theirs)

@@ -100,11 +100,16 @@ def _detection(report: dict[str, Any], as_json: bool) -> None:
         if stats
     ]
     if not as_json:
-        for kind, count in report["issue_counts"].items():
-            console.print(Text.assemble((kind, "yellow"), f": {count}"))
-            for issue in (row for row in report["issues"] if row["kind"] == kind):
-                console.print(Text(f"  {issue['path']}: {issue['detail']}"), soft_wrap=True)
+        _print_issues(report)
     emit(report, as_json, table, "\n".join(sizes))
+
+
+def _print_issues(report: dict[str, Any]) -> None:
+    """Each issue kind with its count, then its files, on stderr."""
+    for kind, count in report["issue_counts"].items():
+        console.print(Text.assemble((kind, "yellow"), f": {count}"))
+        for issue in (row for row in report["issues"] if row["kind"] == kind):
+            console.print(literal(f"  {issue['path']}: {issue['detail']}"), soft_wrap=True)
 
 
 def _segmentation(report: dict[str, Any], as_json: bool) -> None:
@@ -127,10 +132,7 @@ def _segmentation(report: dict[str, Any], as_json: bool) -> None:
         f"skipped files: {len(report['skipped'])}"
     )
     if not as_json:
-        for kind, count in report["issue_counts"].items():
-            console.print(Text.assemble((kind, "yellow"), f": {count}"))
-            for issue in (row for row in report["issues"] if row["kind"] == kind):
-                console.print(literal(f"  {issue['path']}: {issue['detail']}"), soft_wrap=True)
+        _print_issues(report)
         for warning in report["warnings"]:
             console.print(Text.assemble(("warning: ", "yellow"), literal(warning)))
     emit(report, as_json, table, summary)

@@ -24,15 +24,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from deepimage.data.segmentation import SegmentationData, SegmentationItem
+from deepimage.data.segmentation import IGNORED, SegmentationData, SegmentationItem
 from deepimage.io import read_image
 from deepimage.process import resize
 from deepimage.transforms.compose import Compose
 from deepimage.transforms.pipeline import build_pipeline
 from deepimage.transforms.sample import Sample
 
-IGNORED = 255
-"""The mask value of pixels that are not scored or trained on."""
 CACHE_BYTES = 2 << 30
 """Decoded (and resized) images and masks are kept in memory up to this many bytes."""
 

@@ -111,7 +111,10 @@ def load_matching_weights(
 ) -> None:
     """Initialise ``net`` from a state dict or a deepimage checkpoint at ``path``, taking the
     tensors whose names and shapes fit. Keys lose the first of ``prefixes`` the file uses
-    (a task's submodule, ``net.``), so both kinds of file work.
+    (a task's submodule, ``net.``), so both kinds of file work; a key ``net`` has only
+    under a wrapper (``net.`` + the key: a torchvision or smp network inside the
+    segmentation models' padding wrapper) fits there too, so the network's own state
+    dicts load.
     """
     checkpoint = load_checkpoint(path)
     state = checkpoint.get("state_dict", checkpoint)
@@ -119,9 +122,11 @@ def load_matching_weights(
         raise ModelFileError(f"{path}: its state_dict is not a mapping of names to tensors.")
     used = next((p for p in prefixes if any(str(key).startswith(p) for key in state)), "")
     own = net.state_dict()
+    wrapped = {name.split(".", 1)[1]: name for name in own if "." in name}
     matched = {}
     for key, value in state.items():
         key = str(key).removeprefix(used)
+        key = key if key in own else wrapped.get(key, key)
         if key in own and isinstance(value, torch.Tensor) and value.shape == own[key].shape:
             matched[key] = value
     if not matched:

@@ -137,16 +137,16 @@ class SegmentationTask(TaskModule):
         image: np.ndarray,
         tile: int | None = None,
         tta: bool = False,
-        batch_size: int = 8,
+        batch_size: int = 4,
     ) -> torch.Tensor:
         """The H x W uint8 class mask of one uint8 image (HxW grey or HxWx3 RGB, as the
         model's channels), at the image's own size whatever the training size."""
         resized, _ = resized_pair(image, None, self.hparams.img_size)
         pixels = torch.from_numpy(np.ascontiguousarray(resized)).to(self.device)
-        pixels = pixels.reshape(*resized.shape[:2], -1).permute(2, 0, 1)[None]
+        pixels = pixels.reshape(*resized.shape[:2], -1).permute(2, 0, 1)
         return class_mask(
-            self,
-            self.normalise(pixels)[0],
+            lambda windows: self(self.normalise(windows)),  # uint8 kept whole, floats per window
+            pixels,
             len(self.hparams.classes),
             tile or self.hparams.tile,
             size=image.shape[:2],

@@ -19,13 +19,13 @@ import numpy as np
 import torch
 
 from deepimage.data.module import BatchDataModule
-from deepimage.data.segmentation import SegmentationData, SegmentationItem, load_segmentation_data
-from deepimage.data.segmentation_batches import (
+from deepimage.data.segmentation import (
     IGNORED,
-    SegmentationCrops,
-    SegmentationImages,
-    read_input,
+    SegmentationData,
+    SegmentationItem,
+    load_segmentation_data,
 )
+from deepimage.data.segmentation_batches import SegmentationCrops, SegmentationImages, read_input
 from deepimage.errors import DeepImageError
 from deepimage.io import probe_image
 from deepimage.io.files import check_writable_folder
@@ -43,6 +43,7 @@ from deepimage.viz.plots import plot_confusion_matrix, plot_image_grid, write_co
 
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 STATISTICS_IMAGES = 64  # training images the normalisation is measured on
+STATISTICS_PIXELS = 65536  # pixels of each, at most
 EXAMPLES_SHOWN = 4
 VAL_COST = 5
 """Training crops per crop-sized area validated, for validation to cost about a tenth of
@@ -81,8 +82,8 @@ def prepare_training(settings: SegmentTrain) -> Training:
             "Pass --val-fraction 0.2 to hold out a seeded fifth of the images."
         )
     channels = _channels(train)
-    mean, std = _statistics(loaded, train, channels, settings.pretrained)
-    weights = _class_weights(settings.class_weights, loaded, train)
+    mean, std = _statistics(train, channels, settings.pretrained)
+    weights = _class_weights(settings.class_weights, loaded)
     torch.manual_seed(settings.seed)
     module = SegmentationTask(
         settings.model,
@@ -115,7 +116,7 @@ def prepare_training(settings: SegmentTrain) -> Training:
         settings.batch_size,
         settings.seed,
         settings.workers,
-        drop_last=len(train) >= settings.batch_size,  # a batch of one breaks batch norm
+        drop_last=True,  # (the sampler keeps a lone short batch)
         with_epoch=True,
     )
     scored = {name: Split(loaded, items) for name, items in loaded.splits.items()}
@@ -160,27 +161,21 @@ def _channels(items: list[SegmentationItem]) -> int:
 
 
 def _statistics(
-    data: SegmentationData, items: list[SegmentationItem], channels: int, pretrained: bool
+    items: list[SegmentationItem], channels: int, pretrained: bool
 ) -> tuple[list[float], list[float]]:
     """Per-channel mean and std of the first training images (ImageNet's when pretrained)."""
     if pretrained:
         mean, std = list(IMAGENET_MEAN), list(IMAGENET_STD)
         return (mean, std) if channels == 3 else ([float(np.mean(mean))], [float(np.mean(std))])
-    pixels = (
-        np.concatenate(
-            [
-                read_input(item.image, channels).reshape(-1, channels)
-                for item in items[:STATISTICS_IMAGES]
-            ]
-        )
-        / 255.0
-    )
+    samples = []
+    for item in items[:STATISTICS_IMAGES]:
+        pixels = read_input(item.image, channels).reshape(-1, channels)
+        samples.append(pixels[:: max(1, len(pixels) // STATISTICS_PIXELS)])
+    pixels = np.concatenate(samples) / 255.0
     return pixels.mean(0).round(6).tolist(), np.maximum(pixels.std(0), 1e-3).round(6).tolist()
 
 
-def _class_weights(
-    given: str, data: SegmentationData, items: list[SegmentationItem]
-) -> list[float] | None:
+def _class_weights(given: str, data: SegmentationData) -> list[float] | None:
     """None, median frequency balancing (SegNet's: the median of the class frequencies over
     each class's frequency, a frequency counted on the images holding the class, capped at
     10), or the numbers given."""
@@ -198,11 +193,9 @@ def _class_weights(
                 f"more) separated by commas, one per class ({', '.join(data.classes)})."
             )
         return weights
-    pixels, seen = np.zeros(count), np.zeros(count)
-    for item in items:
-        counts = np.bincount(data.read_mask(item).ravel(), minlength=256)[:count]
-        pixels += counts
-        seen += (counts > 0) * counts.sum()
+    counts = data.pixels["train"][:, :count].astype(np.float64)  # items x classes
+    pixels = counts.sum(0)
+    seen = ((counts > 0) * counts.sum(1, keepdims=True)).sum(0)
     frequency = np.where(seen > 0, pixels / np.maximum(seen, 1), np.nan)
     weights = np.nanmedian(frequency) / frequency
     return np.nan_to_num(np.minimum(weights, 10.0), nan=1.0).round(4).tolist()

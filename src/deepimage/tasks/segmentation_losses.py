@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from segmentation_models_pytorch.losses import DiceLoss
 
-from deepimage.data.segmentation_batches import IGNORED
+from deepimage.data.segmentation import IGNORED
 
 FOCAL_GAMMA = 2.0
 _DICE = DiceLoss("multiclass", from_logits=True, ignore_index=IGNORED)

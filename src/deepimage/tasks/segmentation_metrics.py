@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torchmetrics.classification import MulticlassConfusionMatrix
 
-from deepimage.data.segmentation_batches import IGNORED
+from deepimage.data.segmentation import IGNORED
 
 
 def confusion_metric(classes: int) -> MulticlassConfusionMatrix:

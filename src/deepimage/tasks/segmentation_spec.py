@@ -99,7 +99,12 @@ class SegmentEvaluate(EvaluateSettings):
 
     data: str = setting("", DATA_HELP, short="-d")
     split: str = setting("val", "The split to score: train, val, test or all.")
-    batch_size: int = setting(8, "Tiles per batch.", low=1, short="-b")
+    batch_size: int = setting(
+        4,
+        "Tiles per batch (4 tiles of 512 px through small-unet: about 0.5 GB).",
+        low=1,
+        short="-b",
+    )
     ignore_index: int | None = setting(None, IGNORE_HELP + " Default: the run's.", low=0)
     tile: int | None = setting(None, TILE_HELP + " Default: the run's.", low=32, high=MAX_IMG_SIZE)
     tta: bool = setting(False, TTA_HELP)
@@ -109,7 +114,12 @@ class SegmentEvaluate(EvaluateSettings):
 class SegmentPredict(PredictSettings):
     """``segment predict`` options."""
 
-    batch_size: int = setting(8, "Tiles per batch.", low=1, short="-b")
+    batch_size: int = setting(
+        4,
+        "Tiles per batch (4 tiles of 512 px through small-unet: about 0.5 GB).",
+        low=1,
+        short="-b",
+    )
     tile: int | None = setting(None, TILE_HELP + " Default: the run's.", low=32, high=MAX_IMG_SIZE)
     tta: bool = setting(False, TTA_HELP)
     out: str | None = setting(

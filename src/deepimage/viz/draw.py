@@ -64,15 +64,15 @@ def draw_boxes(
 
 def overlay_mask(image: np.ndarray, mask: np.ndarray, alpha: float = 0.45) -> np.ndarray:
     """``image`` as RGB with every non-zero mask value tinted in its class colour."""
-    out = _rgb(image)
-    shown = mask > 0
-    colours = PALETTE[(mask[shown].astype(np.int64) - 1) % len(PALETTE)]
-    return _tint(out, shown, colours, alpha)
+    colours = PALETTE[(mask.astype(np.int64) - 1) % len(PALETTE)]
+    return _tint(_rgb(image), colours, mask > 0, alpha)
 
 
-def _tint(out: np.ndarray, shown: np.ndarray, colours: np.ndarray, alpha: float) -> np.ndarray:
-    out[shown] = (out[shown] * (1 - alpha) + colours * alpha).round().astype(np.uint8)
-    return out
+def _tint(out: np.ndarray, colours: np.ndarray, shown: np.ndarray, alpha: float) -> np.ndarray:
+    """``out`` blended with the HxWx3 ``colours`` where ``shown``, in uint8 (a 12-megapixel
+    photo needs a few copies of itself, not floats)."""
+    blended = cv2.addWeighted(out, 1 - alpha, colours, alpha, 0)
+    return np.where(shown[..., None], blended, out)
 
 
 def class_palette(count: int, colours: Sequence[Sequence[int]] | None = None) -> np.ndarray:
@@ -106,9 +106,8 @@ def overlay_classes(
     """``image`` as RGB with each pixel tinted in its class's ``palette`` colour (class
     ``untinted``, a background, left as it is), outlines where classes meet, and a legend
     of the classes present, all sized to the image so a 4000 x 3000 photo stays legible."""
-    out = _rgb(image)
     shown = mask != untinted if untinted is not None else np.ones(mask.shape, bool)
-    out = _tint(out, shown, palette[mask[shown]], alpha)
+    out = _tint(_rgb(image), palette[mask], shown, alpha)
     zoom = max(1.0, max(out.shape[:2]) / 640)
     edges = cv2.morphologyEx(mask, cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8)) > 0
     if zoom > 1.5:

@@ -34,7 +34,7 @@ def _save(fig: Figure, path: Path) -> None:
 
 
 def plot_training_curves(metrics_csv: Path, out: Path) -> None:
-    """Loss and accuracy (or mAP) per epoch from Lightning's ``metrics.csv``."""
+    """Losses, and the scores (accuracy, mAP, mIoU, ...), per epoch from ``metrics.csv``."""
     with open(metrics_csv, newline="") as handle:
         rows = list(csv.DictReader(handle))
     series: dict[str, dict[int, float]] = {}
@@ -42,9 +42,10 @@ def plot_training_curves(metrics_csv: Path, out: Path) -> None:
         for key, value in row.items():
             if value and key not in ("epoch", "step") and not key.endswith("_step"):
                 series.setdefault(key.removesuffix("_epoch"), {})[int(row["epoch"])] = float(value)
+    others = ("loss", "img/s", "skipped")
     panels = [
         ("loss", [k for k in series if "loss" in k]),
-        ("accuracy / mAP", [k for k in series if "acc" in k or "map" in k]),
+        ("scores", [k for k in series if not any(word in k for word in others)]),
     ]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, (title, keys) in zip(axes, panels, strict=True):
