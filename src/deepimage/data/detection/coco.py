@@ -62,7 +62,7 @@ def read_coco(root: Path, issues: Issues) -> Found:
             )
             continue
         found.classes = found.classes or categories
-        found.splits.setdefault(_split_named(file.stem), []).extend(raws)
+        found.splits.setdefault(split_named(file.stem), []).extend(raws)
     return found
 
 
@@ -80,42 +80,29 @@ def _files(root: Path) -> list[Path]:
     return [f for f in files if f.stem.startswith("instances")] or files
 
 
-def _split_named(stem: str) -> str:
+def split_named(stem: str) -> str:
+    """The split a COCO file's name says (``instances_train2017`` -> train), or none."""
     return next((split for split in SPLITS if split in stem.lower()), UNSPLIT)
 
 
 def _parse(file: Path, root: Path, issues: Issues) -> tuple[list[str], list[RawItem]]:
-    try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Malformed(f"invalid JSON ({error})") from None
-    except RecursionError:
-        raise Malformed("invalid JSON (nested too deeply)") from None
-    except OSError as error:
-        raise Malformed(f"cannot read it ({error.strerror or error})") from None
-    if not isinstance(doc, dict):
-        raise Malformed("the top level must be an object")
-    categories: dict[int, str] = {}
-    for i, category in enumerate(_list(doc, "categories")):
-        key = _field(category, "id", int, f"categories[{i}]")
-        if key in categories:
-            raise Malformed(f"categories[{i}]: category id {key} is used twice")
-        categories[key] = _field(category, "name", str, f"categories[{i}]")
-    images = _images(file, _list(doc, "images"), issues)
+    doc = read_document(file)
+    categories = read_categories(doc)
+    images = _images(file, json_list(doc, "images"), issues)
     boxes: dict[int, list[list[float]]] = defaultdict(list)
     names: dict[int, list[str]] = defaultdict(list)
-    for i, ann in enumerate(_list(doc, "annotations")):
+    for i, ann in enumerate(json_list(doc, "annotations")):
         if isinstance(ann, dict) and ann.get("iscrowd"):
             continue
         image_id, bbox, category = _box(ann, f"annotations[{i}]", images)
         boxes[image_id].append(bbox)
         names[image_id].append(categories.get(category, f"category id {category}"))
-    folders = _image_dirs(root, _split_named(file.stem))
+    folders = _image_dirs(root, split_named(file.stem))
     raws = []
     for image_id, image in images.items():
         if image is None:  # its id was used twice: refused by _images
             continue
-        name = _field(image, "file_name", str, f"image id {image_id}")
+        name = json_field(image, "file_name", str, f"image id {image_id}")
         if inside(root, name):
             raws.append(_raw(file, image, name, folders, boxes[image_id], names[image_id]))
         else:
@@ -133,7 +120,7 @@ def _images(file: Path, records: list[Any], issues: Issues) -> dict[int, dict[st
     issue, kept as None so that its annotations still find it and are dropped with it."""
     images: dict[int, dict[str, Any] | None] = {}
     for i, image in enumerate(records):
-        image_id = _field(image, "id", int, f"images[{i}]")
+        image_id = json_field(image, "id", int, f"images[{i}]")
         if image_id in images and images[image_id] is not None:
             issues.fail(
                 file,
@@ -146,14 +133,41 @@ def _images(file: Path, records: list[Any], issues: Issues) -> dict[int, dict[st
     return images
 
 
-def _list(doc: dict[str, Any], key: str) -> list[Any]:
+def read_document(file: Path) -> dict[str, Any]:
+    """A COCO file's JSON object; :class:`Malformed` says why it cannot be one."""
+    try:
+        doc = json.loads(file.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise Malformed(f"invalid JSON ({error})") from None
+    except RecursionError:
+        raise Malformed("invalid JSON (nested too deeply)") from None
+    except OSError as error:
+        raise Malformed(f"cannot read it ({error.strerror or error})") from None
+    if not isinstance(doc, dict):
+        raise Malformed("the top level must be an object")
+    return doc
+
+
+def read_categories(doc: dict[str, Any]) -> dict[int, str]:
+    """``{category id: name}``; an id used twice is :class:`Malformed`."""
+    categories: dict[int, str] = {}
+    for i, category in enumerate(json_list(doc, "categories")):
+        key = json_field(category, "id", int, f"categories[{i}]")
+        if key in categories:
+            raise Malformed(f"categories[{i}]: category id {key} is used twice")
+        categories[key] = json_field(category, "name", str, f"categories[{i}]")
+    return categories
+
+
+def json_list(doc: dict[str, Any], key: str) -> list[Any]:
+    """``doc[key]``, which must be a JSON list."""
     value = doc.get(key)
     if not isinstance(value, list):
         raise Malformed(f'"{key}" must be a list, not {type(value).__name__}')
     return value
 
 
-def _field(record: Any, key: str, kind: type, where: str) -> Any:
+def json_field(record: Any, key: str, kind: type, where: str) -> Any:
     """``record[key]``, which must be a ``kind`` (a JSON value of that type)."""
     value = record.get(key) if isinstance(record, dict) else None
     if not isinstance(value, kind) or isinstance(value, bool):
@@ -190,13 +204,13 @@ def _raw(
 
 def _box(ann: Any, where: str, images: dict[int, Any]) -> tuple[int, list[float], int]:
     """(image id, [x, y, width, height], category id) of one annotation, checked."""
-    image_id = _field(ann, "image_id", int, where)
+    image_id = json_field(ann, "image_id", int, where)
     if image_id not in images:
         raise Malformed(f'{where}: image_id {image_id} is not in "images"')
     bbox = ann.get("bbox")
     if not (isinstance(bbox, list) and len(bbox) == 4 and all(map(_is_number, bbox))):
         raise Malformed(f'{where}: "bbox" must be 4 numbers [x, y, width, height], not {bbox!r}')
-    return image_id, [float(v) for v in bbox], _field(ann, "category_id", int, where)
+    return image_id, [float(v) for v in bbox], json_field(ann, "category_id", int, where)
 
 
 def _is_number(value: Any) -> bool:

@@ -22,7 +22,6 @@ Example:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,17 +31,21 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as coco_mask
 
+from deepimage.data.detection.coco import (
+    json_field,
+    json_list,
+    read_categories,
+    read_document,
+    split_named,
+)
+from deepimage.data.detection.items import Malformed
 from deepimage.data.detection.layout import inside
-from deepimage.data.segmentation.items import IGNORED, SPLITS, UNSPLIT, CocoShape, Issues
+from deepimage.data.segmentation.items import IGNORED, CocoShape, Issues
 from deepimage.data.segmentation.layout import COCO_DIRS, coco_files
 from deepimage.errors import DeepImageError
 
 Annotation = tuple[int, Any, int]
 """(class index, the JSON ``segmentation``, iscrowd)."""
-
-
-class Malformed(ValueError):
-    """A COCO file or annotation that cannot be read; the message says where and why."""
 
 
 @dataclass
@@ -67,15 +70,15 @@ def read_coco(
     base = root if root.is_dir() else _data_root(root)
     for file in coco_files(root):
         try:
-            doc = _document(file)
+            doc = read_document(file)
             categories = _categories(doc)
             classes = classes or ["background", *(categories[key] for key in sorted(categories))]
             index = _class_index(categories, classes, file, names is not None)
             images = _images(file, doc, base, issues)
-            for i, ann in enumerate(_list(doc, "annotations")):
+            for i, ann in enumerate(json_list(doc, "annotations")):
                 where = f"annotations[{i}]"
-                image_id = _field(ann, "image_id", int, where)
-                category = _field(ann, "category_id", int, where)
+                image_id = json_field(ann, "image_id", int, where)
+                category = json_field(ann, "category_id", int, where)
                 if image_id not in images:
                     raise Malformed(f'{where}: image_id {image_id} is not in "images"')
                 if category not in index:
@@ -92,7 +95,7 @@ def read_coco(
         except Malformed as error:
             issues.fail(file, "malformed_annotation", f"not a readable COCO file: {error}")
             continue
-        split = _split_named(file.stem)
+        split = split_named(file.stem)
         splits.setdefault(split, []).extend(r for r in images.values() if r is not None)
     return classes or ["background"], splits
 
@@ -170,27 +173,8 @@ def _is_count(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _document(file: Path) -> dict[str, Any]:
-    try:
-        doc = json.loads(file.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise Malformed(f"invalid JSON ({error})") from None
-    except RecursionError:
-        raise Malformed("invalid JSON (nested too deeply)") from None
-    except OSError as error:
-        raise Malformed(f"cannot read it ({error.strerror or error})") from None
-    if not isinstance(doc, dict):
-        raise Malformed("the top level must be an object")
-    return doc
-
-
 def _categories(doc: dict[str, Any]) -> dict[int, str]:
-    categories: dict[int, str] = {}
-    for i, category in enumerate(_list(doc, "categories")):
-        key = _field(category, "id", int, f"categories[{i}]")
-        if key in categories:
-            raise Malformed(f"categories[{i}]: category id {key} is used twice")
-        categories[key] = _field(category, "name", str, f"categories[{i}]")
+    categories = read_categories(doc)
     names = list(categories.values())
     twice = sorted({name for name in names if names.count(name) > 1})
     if twice:
@@ -215,11 +199,11 @@ def _class_index(
 
 def _images(file: Path, doc: dict[str, Any], root: Path, issues: Issues) -> dict[int, Any]:
     """The image records by id (None for an id used twice or a file outside the data)."""
-    folders = _image_dirs(root, _split_named(file.stem))
+    folders = _image_dirs(root, split_named(file.stem))
     images: dict[int, CocoImage | None] = {}
-    for i, record in enumerate(_list(doc, "images")):
-        image_id = _field(record, "id", int, f"images[{i}]")
-        name = _field(record, "file_name", str, f"images[{i}]")
+    for i, record in enumerate(json_list(doc, "images")):
+        image_id = json_field(record, "id", int, f"images[{i}]")
+        name = json_field(record, "file_name", str, f"images[{i}]")
         where = f"image {name} (id {image_id}): "
         if image_id in images:
             raise Malformed(f"images[{i}]: image id {image_id} is used by more than one image")
@@ -255,21 +239,3 @@ def _image_dirs(root: Path, split: str) -> list[Path]:
 def _data_root(file: Path) -> Path:
     """The data set folder of a lone COCO file: its folder, or above ``annotations/``."""
     return file.parent.parent if file.parent.name in COCO_DIRS else file.parent
-
-
-def _split_named(stem: str) -> str:
-    return next((split for split in SPLITS if split in stem.lower()), UNSPLIT)
-
-
-def _list(doc: dict[str, Any], key: str) -> list[Any]:
-    value = doc.get(key)
-    if not isinstance(value, list):
-        raise Malformed(f'"{key}" must be a list, not {type(value).__name__}')
-    return value
-
-
-def _field(record: Any, key: str, kind: type, where: str) -> Any:
-    value = record.get(key) if isinstance(record, dict) else None
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise Malformed(f'{where}: "{key}" is {value!r}, expected {kind.__name__}')
-    return value
