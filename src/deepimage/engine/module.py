@@ -412,6 +412,28 @@ class TaskModule(pl.LightningModule):
         return task.eval()
 
 
+def check_normalisation(hparams: dict[str, Any]) -> None:
+    """``ValueError`` unless ``in_channels`` is 1 to 4 with one ``mean`` and one positive
+    ``std`` per channel (the hyperparameters of a task normalising its input).
+
+    Example:
+        >>> check_normalisation({"in_channels": 1, "mean": [0.5], "std": [0.25, 0.25]})
+        Traceback (most recent call last):
+        ...
+        ValueError: 'std' has 2 number(s) for 1 channel(s)
+    """
+    channels = hparams["in_channels"]
+    if not 1 <= channels <= 4:
+        raise ValueError(f"'in_channels' is {channels}, expected 1 to 4")
+    for name in ("mean", "std"):
+        if len(hparams[name]) != channels:
+            raise ValueError(
+                f"{name!r} has {len(hparams[name])} number(s) for {channels} channel(s)"
+            )
+    if min(hparams["std"]) <= 0:
+        raise ValueError(f"'std' must be positive, not {hparams['std']}")
+
+
 def _in_float32(step: Any) -> Any:
     """``step`` with autocast switched off (a no-op outside mixed precision)."""
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torchmetrics.classification import MulticlassAccuracy
 
-from deepimage.engine.module import TaskModule
+from deepimage.engine.module import TaskModule, check_normalisation
 from deepimage.models import create_model, model_info
 from deepimage.tasks.classification_spec import ClassifyTrain
 from deepimage.transforms.batch import augment_batch
@@ -84,20 +84,11 @@ class ClassificationTask(TaskModule):
         """
         super().check_hyperparameters(hparams)
         info = model_info("classify", hparams["model"])
-        channels = hparams["in_channels"]
-        if not 1 <= channels <= 4:
-            raise ValueError(f"'in_channels' is {channels}, expected 1 to 4")
+        check_normalisation(hparams)
         if hparams["img_size"] < info.min_size:
             raise ValueError(
                 f"'img_size' is {hparams['img_size']}, below {info.name}'s {info.min_size}"
             )
-        for name in ("mean", "std"):
-            if len(hparams[name]) != channels:
-                raise ValueError(
-                    f"{name!r} has {len(hparams[name])} number(s) for {channels} channel(s)"
-                )
-        if min(hparams["std"]) <= 0:
-            raise ValueError(f"'std' must be positive, not {hparams['std']}")
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Logits for a uint8 batch (or a float batch already in [0, 1])."""

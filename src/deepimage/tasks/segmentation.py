@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from deepimage.data.segmentation_batches import resized_pair
-from deepimage.engine.module import TaskModule
+from deepimage.engine.module import TaskModule, check_normalisation
 from deepimage.models import create_model, model_info
 from deepimage.tasks.segmentation_inference import class_mask
 from deepimage.tasks.segmentation_losses import segmentation_loss
@@ -91,16 +91,8 @@ class SegmentationTask(TaskModule):
         """
         super().check_hyperparameters(hparams)
         model_info("segment", hparams["model"])
-        channels, count = hparams["in_channels"], len(hparams["classes"])
-        if not 1 <= channels <= 4:
-            raise ValueError(f"'in_channels' is {channels}, expected 1 to 4")
-        for name in ("mean", "std"):
-            if len(hparams[name]) != channels:
-                raise ValueError(
-                    f"{name!r} has {len(hparams[name])} number(s) for {channels} channel(s)"
-                )
-        if min(hparams["std"]) <= 0:
-            raise ValueError(f"'std' must be positive, not {hparams['std']}")
+        count = len(hparams["classes"])
+        check_normalisation(hparams)
         if count > 255:
             raise ValueError(f"{count} classes; at most 255 (255 marks ignored pixels)")
         weights = hparams.get("class_weights")

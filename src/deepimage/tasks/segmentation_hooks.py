@@ -32,6 +32,7 @@ from deepimage.io.files import check_writable_folder
 from deepimage.io.outputs import output_paths
 from deepimage.io.paths import shown_path
 from deepimage.io.writing import write_image, write_indexed_png
+from deepimage.models.segmentation import latency_ms
 from deepimage.tasks.classes import class_index
 from deepimage.tasks.hooks import EvalData, Input, TaskHooks, Training
 from deepimage.tasks.segmentation import SegmentationTask
@@ -371,8 +372,6 @@ def _palette(module: SegmentationTask) -> np.ndarray:
 
 
 def _latency(name: str, device: str) -> float:
-    from deepimage.models.segmentation import latency_ms
-
     return latency_ms(name, device=device)
 
 
