@@ -1,5 +1,5 @@
 """The Python API: ``Model`` (any registered task) and one named class per task
-(``Classifier``, ``Detector``, ``Segmenter``), with
+(``Classifier``, ``Detector``, ``Segmenter``, ``Generator``), with
 fit / evaluate / predict / load / resume.
 
 Imported lazily, so that commands which need no torch (``deepimage process``) start fast.
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Classifier", "Detector", "FaceRecognizer", "Model", "Segmenter"]
+__all__ = ["Classifier", "Detector", "FaceRecognizer", "Generator", "Model", "Segmenter"]
 
 
 def __getattr__(name: str) -> Any:
@@ -21,6 +21,10 @@ def __getattr__(name: str) -> Any:
         from deepimage.api.detector import Detector
 
         return Detector
+    if name == "Generator":
+        from deepimage.api.generator import Generator
+
+        return Generator
     if name == "Segmenter":
         from deepimage.api.segmenter import Segmenter
 

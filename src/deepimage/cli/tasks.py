@@ -54,7 +54,7 @@ HELP = {
     "evaluate": "Score a trained {noun} on a split of a data set, with plots.\n\n"
     "Example: deepimage {name} evaluate --model runs/{name}/NAME --data DATA",
     "predict": "Run a trained {noun} on images; --json prints {{task, model, results, "
-    "skipped, out_dir}}.\n\nExample: deepimage {name} predict --model runs/{name}/NAME "
+    "skipped, out_dir}}.\n\nExample: deepimage {name} {verb} --model runs/{name}/NAME "
     "photos/ --json",
 }
 
@@ -80,7 +80,7 @@ def task_app(spec: TaskSpec) -> typer.Typer:
     inputs = keyword("inputs", list[str], INPUTS)
     _add(
         app, spec, "predict", _predict(spec), inputs, model_file, settings=spec.predict, quiet=True
-    )
+    )  # named spec.predict_verb
     return app
 
 
@@ -95,14 +95,16 @@ def _add(
 ) -> None:
     """Register ``verb``: its own ``parameters``, the options of ``settings``, then
     ``--quiet`` (if ``quiet``) and ``--json``."""
-    help_text = HELP[verb].format(name=spec.name, noun=spec.noun)
+    template = spec.predict_help if verb == "predict" and spec.predict_help else HELP[verb]
+    help_text = template.format(name=spec.name, noun=spec.noun, verb=spec.predict_verb)
     every = [
         *parameters,
         *(settings_parameters(settings) if settings else []),
         *([keyword("quiet", bool, QUIET)] if quiet else []),
         keyword("as_json", bool, JSON),
     ]
-    app.command(verb, help=help_text)(make_command(body, every, help_text))
+    name = spec.predict_verb if verb == "predict" else verb
+    app.command(name, help=help_text)(make_command(body, every, help_text))
 
 
 def _models(spec: TaskSpec) -> Any:
@@ -159,7 +161,8 @@ def _train_summary(spec: TaskSpec, report: dict[str, Any]) -> Text:
     for split in ("val", "test"):
         if split in report:
             metrics = report[split]["metrics"]
-            figures = "  ".join(f"{name} {metrics[name]:.4f}" for name in spec.headline)
+            shown = [name for name in spec.headline if name in metrics]  # a GAN has no mse
+            figures = "  ".join(f"{name} {metrics[name]:.4f}" for name in shown)
             lines.append(f"{split}: {figures}")
     lines.append(f"run folder: {report['out_dir']}  (plots in plots/)")
     return literal_lines("\n".join(lines))
@@ -206,14 +209,7 @@ def _predict(spec: TaskSpec) -> Any:
             progress = bar.add_task("predicting", total=None)
             rows = model.predict(inputs, on_image=lambda: bar.advance(progress), **given(values))
         print_skipped(rows.skipped, shown=None)
-        document = {
-            "task": spec.name,
-            "model": model.model,
-            "checkpoint": shown_path(model.checkpoint or ""),
-            "results": [_json_ready(row) for row in rows],
-            "skipped": rows.skipped,
-            "out_dir": rows.out_dir,
-        }
+        document = predict_document(spec.name, model, rows)
         table, shown = files_table(
             [row["path"] or "<array>" for row in rows], "image", *_columns(spec, rows)
         )
@@ -225,7 +221,19 @@ def _predict(spec: TaskSpec) -> Any:
     return body
 
 
-def _json_ready(row: dict[str, Any]) -> dict[str, Any]:
+def predict_document(task: str, model: Any, rows: Any) -> dict[str, Any]:
+    """The ``--json`` document of a command that runs a model on images."""
+    return {
+        "task": task,
+        "model": model.model,
+        "checkpoint": shown_path(model.checkpoint or ""),
+        "results": [json_ready(row) for row in rows],
+        "skipped": rows.skipped,
+        "out_dir": rows.out_dir,
+    }
+
+
+def json_ready(row: dict[str, Any]) -> dict[str, Any]:
     """A result row without the arrays the Python API returns (a mask, say)."""
     return {key: value for key, value in row.items() if not hasattr(value, "__array__")}
 

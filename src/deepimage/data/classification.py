@@ -136,6 +136,7 @@ class _Scan(NamedTuple):
     skip_bad: bool
     max_pixels: int
     workers: int
+    unlabelled: bool = False  # a folder without class folders is one class
 
 
 def load_classification_data(
@@ -147,6 +148,7 @@ def load_classification_data(
     download: bool = False,
     max_pixels: int = DEFAULT_MAX_PIXELS,
     workers: int = 0,
+    unlabelled: bool = False,
 ) -> ClassificationData:
     """Load a classification data set from a built-in name, an image folder or a CSV file.
 
@@ -163,7 +165,9 @@ def load_classification_data(
     - A CSV file of ``path,label`` rows (optional ``path,label`` header), paths relative to
       the CSV's folder, split like a folder of classes.
 
-    ``val_fraction=None`` means 0.15 for digits and 0.1 for everything else.
+    ``val_fraction=None`` means 0.15 for digits and 0.1 for everything else. With
+    ``unlabelled`` (generative models), a folder (or split folder) without class folders
+    is one class, ``image``, of every image in it (recursively).
 
     Every image file is decoded once (``workers`` threads; 0 picks a number, 1 is serial).
     The first bad file in path order raises :class:`~deepimage.errors.BadImageError`
@@ -188,7 +192,7 @@ def load_classification_data(
     if name in _IDX_SOURCES:
         return _load_idx_dataset(name, seed, val_fraction, download)
     path = Path(os.path.abspath(Path(name).expanduser()))  # keeps symlinks as named
-    scan = _Scan(skip_bad, max_pixels, workers)
+    scan = _Scan(skip_bad, max_pixels, workers, unlabelled)
     if path.is_dir():
         return _load_folder(path, scan, seed, val_fraction)
     if path.is_file() and path.suffix.lower() == ".csv":
@@ -363,9 +367,11 @@ def _load_folder(root: Path, scan: _Scan, seed: int, val_fraction: float) -> Cla
             f"{root}: has {'/, '.join(split_dirs)}/ but no train/ folder; give train/<class>/ "
             "folders, or only class folders to have the data split"
         )
-    class_files = {split: _class_files(folder) for split, folder in split_dirs.items()}
+    class_files = {
+        split: _class_files(folder, scan.unlabelled) for split, folder in split_dirs.items()
+    }
     if not split_dirs:
-        class_files = {"all": _class_files(root)}
+        class_files = {"all": _class_files(root, scan.unlabelled)}
     classes = sorted(set().union(*class_files.values()))
     index = {cls: i for i, cls in enumerate(classes)}
     pools = {
@@ -375,19 +381,28 @@ def _load_folder(root: Path, scan: _Scan, seed: int, val_fraction: float) -> Cla
     return _from_files(root.name, str(root), classes, pools, scan, seed, val_fraction)
 
 
-def _class_files(folder: Path) -> dict[str, list[Path]]:
-    """Image files (recursively, by extension, hidden ones left out) per class folder."""
-    return {
-        class_dir.name: sorted(
-            path
-            for path in class_dir.rglob("*")
-            if path.suffix.lower() in IMAGE_EXTENSIONS
-            and not path.name.startswith(".")
-            and path.is_file()
-        )
+def _class_files(folder: Path, unlabelled: bool = False) -> dict[str, list[Path]]:
+    """Image files per class folder; ``unlabelled``: all of them as ``image`` when no
+    class folder holds one."""
+    found = {
+        class_dir.name: _image_files(class_dir)
         for class_dir in sorted(folder.iterdir())
         if class_dir.is_dir() and not class_dir.name.startswith(".")
     }
+    if unlabelled and not any(found.values()):
+        return {"image": _image_files(folder)}
+    return found
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """Image files under ``folder`` (recursively, by extension, hidden ones left out)."""
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.suffix.lower() in IMAGE_EXTENSIONS
+        and not path.name.startswith(".")
+        and path.is_file()
+    )
 
 
 def _load_csv(csv_path: Path, scan: _Scan, seed: int, val_fraction: float) -> ClassificationData:

@@ -225,11 +225,12 @@ def check_value(name: str, value: Any, meta: Meta, where: str = "") -> Any:
         deepimage.errors.DeepImageError: setting 'lr' must be at most 1.0.
     """
     choices = meta.choice_list()
-    if value is not None and choices is not None and value not in choices:
-        raise DeepImageError(
-            f"{where}setting {name!r}: unknown value {short_repr(value)}; "
-            f"choose {', '.join(choices)}."
-        )
+    for item in value if isinstance(value, list) else [value]:  # a list's every item
+        if item is not None and choices is not None and item not in choices:
+            raise DeepImageError(
+                f"{where}setting {name!r}: unknown value {short_repr(item)}; "
+                f"choose {', '.join(choices)}."
+            )
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if meta.low is not None and value < meta.low:
             raise DeepImageError(f"{where}setting {name!r} must be at least {meta.low}.")

@@ -2,6 +2,7 @@
 
 from deepimage.models import classification as _classification  # noqa: F401  (registers models)
 from deepimage.models import detection as _detection  # noqa: F401
+from deepimage.models import generation as _generation  # noqa: F401
 from deepimage.models import segmentation as _segmentation  # noqa: F401
 from deepimage.models.registry import (
     MAX_PARAMETERS,

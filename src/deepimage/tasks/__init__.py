@@ -4,5 +4,6 @@ LightningModule and its metrics (heavy). Importing this package registers the ta
 from deepimage.tasks import (  # noqa: F401  (registers)
     classification_spec,
     detection_spec,
+    generation_spec,
     segmentation_spec,
 )

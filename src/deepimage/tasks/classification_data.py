@@ -10,12 +10,19 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from deepimage.data.batches import FileBatches, TensorBatches, resize_uint8, to_chw_tensor
+from deepimage.data.batches import (
+    FileBatches,
+    TensorBatches,
+    load_for_model,
+    resize_uint8,
+    to_chw_tensor,
+)
 from deepimage.data.classification import ClassificationData, Split
 from deepimage.models.registry import model_info
 from deepimage.process import grayscale
@@ -49,14 +56,19 @@ class PreparedData:
 
 
 def prepare_data(
-    data: ClassificationData, model: str, img_size: int | None, trained: Any | None = None
+    data: ClassificationData,
+    model: str,
+    img_size: int | None,
+    trained: Any | None = None,
+    task: str = "classify",
 ) -> PreparedData:
-    """Batch datasets for ``model``; ``trained`` (a task's hparams) fixes channels and size."""
+    """Batch datasets for ``model`` (of ``task``); ``trained`` (a task's hparams) fixes
+    channels and size."""
     channels = trained.in_channels if trained else data.channels
     size = img_size or (max(data.image_size) if data.image_size else DEFAULT_FILE_SIZE)
-    size = max(size, model_info("classify", model).min_size)
+    size = max(size, model_info(task, model).min_size)
     splits = {name: _batches(split, channels, size) for name, split in data.splits.items()}
-    if trained:
+    if trained is not None and "mean" in trained:
         mean, std = list(trained.mean), list(trained.std)
     else:
         mean, std = _channel_stats(splits["train"])
@@ -71,6 +83,14 @@ def _batches(split: Split, channels: int, size: int) -> TensorBatches | FileBatc
     if images.shape[1] != size or images.shape[2] != size:
         images = np.stack([resize_uint8(img, size).reshape(size, size, channels) for img in images])
     return TensorBatches(to_chw_tensor(images), labels)
+
+
+def input_for_model(item: Path | np.ndarray, channels: int, size: int) -> np.ndarray:
+    """A file or an in-memory image as a model takes it: H x W x C uint8 at ``size``."""
+    if isinstance(item, Path):
+        return load_for_model(item, channels, size)
+    image = match_channels(item[None], channels)[0]
+    return resize_uint8(image, size).reshape(size, size, channels)
 
 
 def match_channels(images: np.ndarray, channels: int) -> np.ndarray:

@@ -15,13 +15,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from deepimage.data.batches import load_for_model, resize_uint8, to_chw_tensor
+from deepimage.data.batches import to_chw_tensor
 from deepimage.data.classification import load_classification_data
 from deepimage.data.module import BatchDataModule, batch_loader
 from deepimage.errors import DeepImageError
 from deepimage.tasks.classes import class_index
 from deepimage.tasks.classification import ClassificationTask
-from deepimage.tasks.classification_data import match_channels, prepare_data
+from deepimage.tasks.classification_data import input_for_model, prepare_data
 from deepimage.tasks.classification_metrics import classification_metrics
 from deepimage.tasks.classification_spec import ClassifyEvaluate, ClassifyPredict, ClassifyTrain
 from deepimage.tasks.hooks import EvalData, Input, TaskHooks, Training
@@ -114,11 +114,7 @@ def score(
 
 def load_input(module: ClassificationTask, item: Input) -> np.ndarray:
     """HxWxC uint8 at the model's size and channels."""
-    hp = module.hparams
-    if isinstance(item, Path):
-        return load_for_model(item, hp.in_channels, hp.img_size)
-    image = match_channels(item[None], hp.in_channels)[0]
-    return resize_uint8(image, hp.img_size).reshape(hp.img_size, hp.img_size, hp.in_channels)
+    return input_for_model(item, module.hparams.in_channels, module.hparams.img_size)
 
 
 def predict_batch(

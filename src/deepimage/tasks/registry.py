@@ -49,6 +49,8 @@ class TaskSpec:
     """A predict row -> the few cells a results table shows beside its path."""
     models_example: dict[str, Any] = field(default_factory=dict)  # inputs sizes are counted for
     time_models: bool = False  # `models` times each model by default (--speed)
+    predict_verb: str = "predict"  # the command that runs the model on images
+    predict_help: str | None = None  # its help (default: the generic predict help)
 
     def hooks(self) -> TaskHooks:
         """The heavy half of the task (imports torch)."""

@@ -140,3 +140,28 @@ def _label(
     cv2.rectangle(image, (x, y - height - 2 * pad), (x + width + pad, y), colour, -1)
     ink = (0, 0, 0) if sum(colour[:3]) > 300 else (255, 255, 255)  # legible on dark colours
     cv2.putText(image, text, (x + pad // 2, y - pad), font, scale, ink, weight, cv2.LINE_AA)
+
+
+def tile_images(
+    images: Sequence[np.ndarray], columns: int = 8, min_cell: int = 64, gap: int = 2
+) -> np.ndarray:
+    """Same-sized HxW or HxWxC uint8 images in one grid image (white gaps), each enlarged
+    by a whole factor (nearest neighbour) to ``min_cell`` pixels or more, so that 28x28
+    samples can be looked at.
+
+    Example:
+        >>> tile_images([np.zeros((28, 28), np.uint8)] * 10, columns=4).shape
+        (256, 342)
+    """
+    scale = max(1, -(-min_cell // max(images[0].shape[:2])))
+    cells = [np.kron(image, np.ones((scale, scale, *[1] * (image.ndim - 2)), np.uint8))
+             for image in images]  # fmt: skip
+    height, width = cells[0].shape[:2]
+    rows = -(-len(cells) // columns)
+    columns = min(columns, len(cells))
+    shape = (rows * (height + gap) - gap, columns * (width + gap) - gap, *cells[0].shape[2:])
+    grid = np.full(shape, 255, np.uint8)
+    for index, cell in enumerate(cells):
+        top, left = (index // columns) * (height + gap), (index % columns) * (width + gap)
+        grid[top : top + height, left : left + width] = cell
+    return grid
