@@ -86,6 +86,9 @@ class TaskModule(pl.LightningModule):
     decay_norms_and_biases: ClassVar[bool] = True  # False: no weight decay on them
     lr_floor: ClassVar[float] = 0.0  # the cosine ends at this fraction of the peak rate
     warmup_start: ClassVar[float] = 0.001  # the warm-up starts at this fraction
+    ddp_unused_parameters = False
+    """True where a step leaves some parameters without gradients (a GAN's discriminator
+    step): DDP then looks for them every step, at some cost."""
     settings_classes: ClassVar[tuple[type, ...]] = ()
     """The task's settings dataclasses (train first): their bounds and choices check a
     checkpoint's hyperparameters of the same names, and the train settings its data card."""

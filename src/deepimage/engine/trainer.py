@@ -52,6 +52,7 @@ class TrainerOptions:
     patience: int | None = None
     quiet: bool = False
     gradient_clip: float | None = None  # max gradient norm
+    unused_parameters: bool = False  # DDP: some steps leave parameters out (a GAN's)
 
 
 class _AppendingWriter(ExperimentWriter):
@@ -154,7 +155,7 @@ def build_trainer(
         accelerator=accelerator,
         devices=options.devices,
         num_nodes=options.num_nodes,
-        strategy="ddp" if options.devices * options.num_nodes > 1 else "auto",
+        strategy=_strategy(options),
         precision=precision_for(accelerator, options.precision),
         deterministic=options.deterministic,
         gradient_clip_val=options.gradient_clip,
@@ -167,3 +168,9 @@ def build_trainer(
         log_every_n_steps=50,
         num_sanity_val_steps=0,
     )
+
+
+def _strategy(options: TrainerOptions) -> str:
+    if options.devices * options.num_nodes == 1:
+        return "auto"
+    return "ddp_find_unused_parameters_true" if options.unused_parameters else "ddp"

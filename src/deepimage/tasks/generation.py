@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from deepimage.engine.module import TaskModule
 from deepimage.models import create_model, model_info
 from deepimage.tasks.generation_noise import add_noise, gaussian_noise
-from deepimage.tasks.generation_spec import MAX_GENERATE_SIZE, GenerateTrain
+from deepimage.tasks.generation_spec import MAX_GENERATE_SIZE, NOISE_KINDS, GenerateTrain
 
 GRID = 64  # images in the per-epoch sample and reconstruction grids
 
@@ -83,6 +83,7 @@ class GenerationTask(TaskModule):
             num_classes=len(classes) if conditional else 0,
         )
         self.automatic_optimization = self.net.kind != "gan"
+        self.ddp_unused_parameters = self.net.kind == "gan"  # each step trains one half
         self._sums: dict[str, torch.Tensor] = {}
         self._counts: dict[str, int] = {}
         self._batches = 0  # GAN steps: the critic's count says when the generator steps
@@ -194,7 +195,7 @@ class GenerationTask(TaskModule):
         images, labels = batch
         x, labels_used = images.float() / 255, self._labels(labels)
         if self.hparams.model == "dae":
-            noisy = add_noise(x, tuple(self.hparams.noise), self.hparams.noise_level,
+            noisy = add_noise(x, tuple(self.hparams.noise or NOISE_KINDS), self.hparams.noise_level,
                               self._generator(batch_idx))  # fmt: skip
             loss = F.mse_loss(self.net(noisy), x)
             self._add(loss=loss)

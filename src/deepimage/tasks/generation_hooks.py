@@ -222,7 +222,7 @@ def _sample_scores(module: GenerationTask, items: Splits, settings: Any) -> dict
     real = _real_batches(items.split, settings)
     fake = _fake_batches(module, settings)
     train = _real_batches(items.train, settings, count) if items.train is not None else None
-    model = distances(features, real, fake, count, module.device)
+    model = distances(features, real, fake, min(count, len(items.split)), module.device)
     made = classifier_figures(features, fake, module.device)
     metrics = {
         "classifier_fid": model["fid"],
@@ -235,7 +235,8 @@ def _sample_scores(module: GenerationTask, items: Splits, settings: Any) -> dict
         ],
     }
     if train is not None:
-        floor = distances(features, real, train, min(count, len(items.train)), module.device)
+        shortest = min(count, len(items.train), len(items.split))
+        floor = distances(features, real, train, shortest, module.device)
         metrics["classifier_fid_floor"] = floor["fid"]
         metrics["classifier_kid_floor"] = floor["kid"]
     per_class = _per_class(module, classifier.task.hparams.classes, made["predicted"], count)

@@ -121,12 +121,13 @@ Batches = Callable[[], Iterator[torch.Tensor]]  # uint8 N x C x H x W batches, a
 
 
 def distances(
-    features: nn.Module, real: Batches, fake: Batches, count: int, device: torch.device
+    features: nn.Module, real: Batches, fake: Batches, smallest: int, device: torch.device
 ) -> dict[str, float]:
-    """torchmetrics' FID and KID between two image streams on ``features``."""
+    """torchmetrics' FID and KID between two image streams on ``features``; ``smallest``
+    is the length of the shorter stream (KID's subsets are no larger)."""
     fid = FrechetInceptionDistance(feature=features, reset_real_features=True).to(device)
     kid = KernelInceptionDistance(
-        feature=features, subset_size=min(KID_SUBSET, count), reset_real_features=True
+        feature=features, subset_size=min(KID_SUBSET, smallest), reset_real_features=True
     ).to(device)
     for is_real, stream in ((True, real), (False, fake)):
         for batch in stream():

@@ -37,6 +37,10 @@ class GenerateTrain(TrainSettings):
         "vae", "ae, conv-ae, dae, vae, dcgan or wgan-gp (see `deepimage generate models`).",
         short="-m",
     )  # fmt: skip
+    epochs: int = setting(
+        100, "Most epochs to train (a --time budget usually ends a run first).", low=1,
+        short="-e",
+    )  # fmt: skip
     batch_size: int = setting(128, "Images per training batch.", low=1, short="-b")
     lr: float | None = setting(
         None,
