@@ -253,3 +253,14 @@ def test_the_inception_fid_reads_a_weights_file_and_refuses_others(tmp_path: Pat
         inception_fid(
             tmp_path / "missing.pth", lambda: iter([]), lambda: iter([]), torch.device("cpu")
         )
+
+
+def test_an_averaged_generator_gets_batch_norm_statistics_of_its_own() -> None:
+    from deepimage.tasks.generation import standing_statistics
+
+    net = task("dcgan", classes=3)
+    norm = net.net.generator.decoder.stem[2]
+    norm.running_mean.fill_(5.0)
+    standing_statistics(net.net.generator, seed=0, classes=3, batches=4, size=32)
+    assert int(norm.num_batches_tracked) == 4 and not net.net.generator.training
+    assert float(norm.running_mean.abs().max()) < 1.0 and norm.momentum == 0.1

@@ -20,10 +20,10 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 import deepimage.tasks  # noqa: F401  (registers the tasks)
-from deepimage.api.run_files import resolve_model_path, resume_checkpoint
 from deepimage.engine.checkpoints import load_checkpoint
 from deepimage.engine.devices import precision_for, resolve_accelerator, torch_device
 from deepimage.engine.module import CARD_KEY, TaskModule
+from deepimage.engine.run_files import resolve_model_path, resume_checkpoint
 from deepimage.engine.runs import check_run_name, new_run_dir
 from deepimage.engine.settings import make_settings, read_config
 from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer

@@ -251,7 +251,7 @@ class Generator(nn.Module):
         self, in_channels: int, img_size: int, latent_dim: int, width: int, num_classes: int
     ) -> None:
         super().__init__()
-        self.num_classes = num_classes
+        self.latent_dim, self.num_classes = latent_dim, num_classes
         self.decoder = ConvDecoder(latent_dim + num_classes, in_channels, img_size, width)
 
     def forward(self, noise: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
@@ -303,7 +303,7 @@ DEFAULTS = {
 """Each model's code size and width (the dense autoencoder's hidden layer) by default."""
 
 
-@register("generate", "ae", "Dense autoencoder 784-64-32 (the mission's); reconstructs", 4)
+@register("generate", "ae", "Dense autoencoder 784-64-32 (the mission's); reconstructs")
 def ae(
     in_channels: int = 1,
     img_size: int = 28,
@@ -325,7 +325,7 @@ def conv_ae(
     return ConvAutoencoder(in_channels, img_size, latent_dim, width, num_classes)
 
 
-@register("generate", "dae", "Denoising U-Net autoencoder; denoises images of any size", 4)
+@register("generate", "dae", "Denoising U-Net autoencoder; denoises images of any size")
 def dae(
     in_channels: int = 1,
     img_size: int = 28,

@@ -304,6 +304,12 @@ class GenerationTask(TaskModule):
             )
 
     # ------------------------------------------------------------------ validation
+    def on_validation_epoch_start(self) -> None:
+        """Before every checkpoint: the averaged generator's batch-norm statistics
+        re-estimated on its own samples (the averaged ones belong to other weights)."""
+        if self.kind == "gan" and self.ema is not None:
+            standing_statistics(self.ema.generator, self.hparams.seed, self.num_classes)
+
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         if self.kind == "gan":
             return
@@ -329,3 +335,28 @@ def psnr(mse: torch.Tensor) -> torch.Tensor:
         [20.0, 100.0]
     """
     return 10 * torch.log10(1 / mse.clamp_min(1e-10))
+
+
+def standing_statistics(
+    generator: torch.nn.Module, seed: int, classes: int, batches: int = 16, size: int = 256
+) -> None:
+    """Reset the batch-norm statistics of ``generator`` and re-estimate them, as a
+    cumulative average, from ``batches`` batches of its samples of seeded noise."""
+    norms = [m for m in generator.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None
+    generator.train()
+    numbers = torch.Generator().manual_seed(seed)
+    device = next(generator.parameters()).device
+    with torch.no_grad():
+        for _ in range(batches):
+            noise = torch.randn(size, generator.latent_dim, generator=numbers).to(device)
+            labels = (
+                torch.randint(classes, (size,), generator=numbers).to(device) if classes else None
+            )
+            generator(noise, labels)
+    for norm, momentum in zip(norms, momenta, strict=True):
+        norm.momentum = momentum
+    generator.eval()

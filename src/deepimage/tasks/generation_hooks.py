@@ -19,6 +19,8 @@ import torch
 from deepimage.data.batches import to_chw_tensor
 from deepimage.data.classification import load_classification_data
 from deepimage.data.module import BatchDataModule, batch_loader
+from deepimage.engine.checkpoints import load_checkpoint
+from deepimage.engine.run_files import resolve_model_path
 from deepimage.errors import DeepImageError
 from deepimage.io.files import check_writable_folder
 from deepimage.io.outputs import output_paths
@@ -27,6 +29,7 @@ from deepimage.io.writing import write_image
 from deepimage.models import model_info
 from deepimage.models.generation import DEFAULTS
 from deepimage.tasks.classes import class_index
+from deepimage.tasks.classification import ClassificationTask
 from deepimage.tasks.classification_data import input_for_model, prepare_data
 from deepimage.tasks.generation import GenerationTask, psnr
 from deepimage.tasks.generation_grids import (
@@ -70,14 +73,12 @@ def resolved(settings: GenerateTrain, img_size: int) -> GenerateTrain:
     lr = settings.lr if settings.lr is not None else (
         1e-4 if settings.model == "wgan-gp" else 2e-4 if gan else 2e-3
     )  # fmt: skip
-    ema = settings.ema_decay if settings.ema_decay is not None else (0.999 if gan else 0.0)
     return replace(
         settings,
         img_size=img_size,
         latent_dim=latent,
         width=settings.width or defaults["width"],
         lr=lr,
-        ema_decay=ema,
     )
 
 
@@ -214,10 +215,9 @@ def score(
 
 
 def _sample_scores(module: GenerationTask, items: Splits, settings: Any) -> dict[str, Any]:
-    from deepimage.api.classifier import Classifier
-
-    classifier = Classifier.load(settings.features)
-    features = ClassifierFeatures(classifier.task).to(module.device)
+    path = resolve_model_path(Path(settings.features))
+    classifier = ClassificationTask.from_checkpoint(load_checkpoint(path), str(path))
+    features = ClassifierFeatures(classifier).to(module.device)
     count = settings.samples
     real = _real_batches(items.split, settings)
     fake = _fake_batches(module, settings)
@@ -239,7 +239,7 @@ def _sample_scores(module: GenerationTask, items: Splits, settings: Any) -> dict
         floor = distances(features, real, train, shortest, module.device)
         metrics["classifier_fid_floor"] = floor["fid"]
         metrics["classifier_kid_floor"] = floor["kid"]
-    per_class = _per_class(module, classifier.task.hparams.classes, made["predicted"], count)
+    per_class = _per_class(module, classifier.hparams.classes, made["predicted"], count)
     if per_class:
         metrics["classifier_class_accuracy"] = float(np.mean([r["accuracy"] for r in per_class]))
     return {
@@ -247,8 +247,8 @@ def _sample_scores(module: GenerationTask, items: Splits, settings: Any) -> dict
         "per_class": per_class,
         "features": {
             "kind": "classifier",
-            "classifier": shown_path(classifier.checkpoint or settings.features),
-            "model": classifier.model,
+            "classifier": shown_path(path),
+            "model": classifier.hparams.model,
             "layer": "input of the last linear layer",
             "note": "classifier-feature FID/KID, not Inception FID: compare only figures "
             "computed with this classifier",

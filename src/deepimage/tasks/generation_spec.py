@@ -87,10 +87,12 @@ class GenerateTrain(TrainSettings):
     )
     gp_weight: float = setting(10.0, "wgan-gp: weight of the gradient penalty.", low=0.0)
     critic_steps: int = setting(2, "wgan-gp: critic updates per generator update.", low=1, high=10)
-    ema_decay: float | None = setting(
-        None,
+    ema_decay: float = setting(
+        0.0,
         "Keep an exponential moving average of the weights with this decay (0: off); "
-        "sampling and inference use it. Default: 0.999 for GANs, off otherwise.",
+        "sampling and inference use it (a GAN's batch-norm statistics are re-estimated for "
+        "it each epoch). Off by default: a DCGAN's averaged generator (0.999) sampled worse "
+        "than the trained one on Fashion-MNIST.",
         low=0.0,
         high=0.99999,
     )
