@@ -264,3 +264,20 @@ def test_an_averaged_generator_gets_batch_norm_statistics_of_its_own() -> None:
     standing_statistics(net.net.generator, seed=0, classes=3, batches=4, size=32)
     assert int(norm.num_batches_tracked) == 4 and not net.net.generator.training
     assert float(norm.running_mean.abs().max()) < 1.0 and norm.momentum == 0.1
+
+
+def test_a_vae_samples_from_a_mixture_fitted_to_its_training_codes() -> None:
+    from deepimage.data.batches import TensorBatches
+    from deepimage.tasks.generation_grids import draw_codes
+
+    net = task("vae")
+    standard = draw_codes(net, 500, seed=0)
+    assert float(standard.std()) == pytest.approx(1.0, abs=0.1)  # unfitted: N(0, I)
+    images = torch.randint(0, 256, (300, 1, 28, 28), dtype=torch.uint8)
+    net.fit_prior(TensorBatches(images, torch.zeros(300, dtype=torch.int64)))
+    assert int((net.prior.weights > 0).sum()) == 30  # one component per ten codes
+    with torch.no_grad():
+        codes = net.encode(images.float() / 255)
+    fitted = draw_codes(net, 2000, seed=0)
+    assert torch.allclose(fitted.mean(0), codes.mean(0), atol=0.1)
+    torch.testing.assert_close(draw_codes(net, 5, seed=3), draw_codes(net, 5, seed=3))

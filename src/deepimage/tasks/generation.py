@@ -35,6 +35,7 @@ import torch.nn.functional as F
 from deepimage.engine.module import TaskModule
 from deepimage.models import create_model, model_info
 from deepimage.tasks.generation_noise import add_noise, gaussian_noise
+from deepimage.tasks.generation_prior import CODES, MixturePrior
 from deepimage.tasks.generation_spec import MAX_GENERATE_SIZE, NOISE_KINDS, GenerateTrain
 
 GRID = 64  # images in the per-epoch sample and reconstruction grids
@@ -88,6 +89,8 @@ class GenerationTask(TaskModule):
         self._counts: dict[str, int] = {}
         self._batches = 0  # GAN steps: the critic's count says when the generator steps
         self.preview: tuple[torch.Tensor, torch.Tensor] | None = None  # val images to plot
+        self.prior = MixturePrior(dim=latent_dim) if self.net.kind == "vae" else None
+        self._prior_images: tuple[torch.Tensor, torch.Tensor] | None = None
         self.init_engine()
 
     # ------------------------------------------------------------------ what it is
@@ -305,10 +308,33 @@ class GenerationTask(TaskModule):
 
     # ------------------------------------------------------------------ validation
     def on_validation_epoch_start(self) -> None:
-        """Before every checkpoint: the averaged generator's batch-norm statistics
-        re-estimated on its own samples (the averaged ones belong to other weights)."""
+        """Before every checkpoint: a VAE's mixture prior fitted to the codes of training
+        images; the averaged generator's batch-norm statistics re-estimated on its own
+        samples (the averaged ones belong to other weights)."""
+        if self.prior is not None:
+            self.fit_prior(self.trainer.datamodule.train)
         if self.kind == "gan" and self.ema is not None:
             standing_statistics(self.ema.generator, self.hparams.seed, self.num_classes)
+
+    def fit_prior(self, train: Any) -> None:
+        """Fit the VAE's mixture prior to the codes (means) of up to
+        :data:`~deepimage.tasks.generation_prior.CODES` seeded training images."""
+        if self._prior_images is None:
+            count = min(CODES, len(train))
+            picks = torch.randperm(
+                len(train), generator=torch.Generator().manual_seed(self.hparams.seed)
+            )
+            self._prior_images = train[picks[:count].tolist()]
+        images, labels = self._prior_images
+        was_training = self.training
+        self.eval()
+        with torch.no_grad():
+            codes = torch.cat([
+                self.encode(images[i : i + 512].to(self.device).float() / 255, labels[i : i + 512].to(self.device)).float()
+                for i in range(0, len(images), 512)
+            ])  # fmt: skip
+        self.prior.fit(codes, self.hparams.seed)
+        self.train(was_training)
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         if self.kind == "gan":

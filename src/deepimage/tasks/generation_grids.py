@@ -33,8 +33,11 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 
 
 def draw_codes(task: GenerationTask, count: int, seed: int) -> torch.Tensor:
-    """``count`` codes from the prior N(0, I), reproducible by ``seed``."""
+    """``count`` codes from the model's prior (a VAE's fitted mixture, else N(0, I)),
+    reproducible by ``seed``."""
     generator = torch.Generator().manual_seed(seed)
+    if task.prior is not None:
+        return task.prior.sample(count, generator)
     return torch.randn(count, task.hparams.latent_dim, generator=generator)
 
 
