@@ -44,8 +44,9 @@ class GenerateTrain(TrainSettings):
     batch_size: int = setting(128, "Images per training batch.", low=1, short="-b")
     lr: float | None = setting(
         None,
-        "Peak learning rate. Default: 2e-4 for GANs (Adam, betas 0.5 and 0.999, constant), "
-        "2e-3 otherwise (AdamW, warm-up and cosine).",
+        "Peak learning rate. Default: 2e-4 for dcgan (Adam, betas 0.5 and 0.999, "
+        "constant), 1e-4 for wgan-gp (Adam, betas 0 and 0.9), 2e-3 otherwise (AdamW, "
+        "cosine).",
         low=0.0,
     )
     weight_decay: float = setting(0.0, "Weight decay (AdamW's decoupled kind).", low=0.0)
@@ -152,7 +153,7 @@ class GenerateSample:
     count: int = setting(64, "Images to sample.", low=1, high=1_000_000, short="-n")
     out: str = setting("", "Folder for the PNGs (sample_00000.png, ...).", short="-o")
     class_name: str | None = setting(
-        None, "A conditional model: sample this class (default: classes at random).",
+        None, "A conditional model: sample this class (default: every class in turn).",
         flag="--class",
     )  # fmt: skip
     seed: int = setting(0, "Seed: the same seed gives the same images.", low=0)
@@ -169,7 +170,7 @@ class GenerateInterpolate:
     out: str = setting("", "The grid image to write (PNG or JPEG).", short="-o")
     steps: int = setting(8, "Images from A to B, both included.", low=2, high=64)
     class_name: str | None = setting(
-        None, "A conditional model: walk within this class (default: A's, else the first).",
+        None, "A conditional model: walk within this class (default: its first class).",
         flag="--class",
     )  # fmt: skip
     overwrite: bool = setting(False, "Replace the file if it exists.")

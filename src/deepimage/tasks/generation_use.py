@@ -123,7 +123,8 @@ def interpolate(
     """``steps`` images from ``start`` to ``end`` (images or seeds), both ends included;
     seeds walk along the great circle (slerp), codes of images in a straight line; the
     two images themselves frame the walk."""
-    labels = class_labels(task, class_name, steps)
+    first = task.hparams.classes[0] if task.num_classes else None
+    labels = class_labels(task, class_name or first, steps)
     label = None if labels is None else labels[:1].to(task.device)
     task.eval()
     (a, picture_a), (b, picture_b) = endpoint(task, start, label), endpoint(task, end, label)
