@@ -135,7 +135,7 @@ class Generator(Model):
             for item, image in loaded:
                 out = denoise_image(module, image, settings.tile)
                 row: dict[str, Any] = {"width": out.shape[1], "height": out.shape[0]}
-                if item in plan:
+                if isinstance(item, Path) and item in plan:
                     write_image(plan[item], out[..., 0] if out.shape[-1] == 1 else out)
                     row["output"] = shown_path(plan[item])
                 else:
