@@ -28,6 +28,8 @@ Example:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -292,78 +294,38 @@ def _dcgan_init(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+_MODELS: dict[str, tuple[str, int, int, Callable[..., nn.Module]]] = {
+    # name: (summary, default code size, default width, (channels, size, code, width, classes) -> net)
+    "ae": ("Dense autoencoder 784-64-32 (the mission's); reconstructs", 32, 64, DenseAutoencoder),
+    "conv-ae": ("Convolutional autoencoder, dense 32-d code; reconstructs", 32, 32, ConvAutoencoder),
+    "dae": ("Denoising U-Net autoencoder; denoises images of any size", 0, 32,
+            lambda channels, size, code, width, classes: DenoisingUNet(channels, width)),
+    "vae": ("Convolutional VAE, 16-d code; samples, reconstructs, walks", 16, 32,
+            partial(ConvAutoencoder, variational=True)),
+    "dcgan": ("DCGAN generator and discriminator; samples, walks", 100, 64,
+              partial(GAN, critic=False)),
+    "wgan-gp": ("DCGAN generator, layer-norm critic, gradient penalty", 100, 64,
+                partial(GAN, critic=True)),
+}  # fmt: skip
+
 DEFAULTS = {
-    "ae": {"latent_dim": 32, "width": 64},
-    "conv-ae": {"latent_dim": 32, "width": 32},
-    "dae": {"latent_dim": 0, "width": 32},
-    "vae": {"latent_dim": 16, "width": 32},
-    "dcgan": {"latent_dim": 100, "width": 64},
-    "wgan-gp": {"latent_dim": 100, "width": 64},
+    name: {"latent_dim": code, "width": width} for name, (_, code, width, _) in _MODELS.items()
 }
 """Each model's code size and width (the dense autoencoder's hidden layer) by default."""
 
 
-@register("generate", "ae", "Dense autoencoder 784-64-32 (the mission's); reconstructs")
-def ae(
-    in_channels: int = 1,
-    img_size: int = 28,
-    latent_dim: int = 32,
-    width: int = 64,
-    num_classes: int = 0,
-) -> DenseAutoencoder:
-    return DenseAutoencoder(in_channels, img_size, latent_dim, width, num_classes)
+def _builder(make: Callable[..., nn.Module], code: int, width: int) -> Callable[..., nn.Module]:
+    def build(
+        in_channels: int = 1,
+        img_size: int = 28,
+        latent_dim: int = code,
+        width: int = width,
+        num_classes: int = 0,
+    ) -> nn.Module:
+        return make(in_channels, img_size, latent_dim, width, num_classes)
+
+    return build
 
 
-@register("generate", "conv-ae", "Convolutional autoencoder, dense 32-d code; reconstructs")
-def conv_ae(
-    in_channels: int = 1,
-    img_size: int = 28,
-    latent_dim: int = 32,
-    width: int = 32,
-    num_classes: int = 0,
-) -> ConvAutoencoder:
-    return ConvAutoencoder(in_channels, img_size, latent_dim, width, num_classes)
-
-
-@register("generate", "dae", "Denoising U-Net autoencoder; denoises images of any size")
-def dae(
-    in_channels: int = 1,
-    img_size: int = 28,
-    latent_dim: int = 0,
-    width: int = 32,
-    num_classes: int = 0,
-) -> DenoisingUNet:
-    return DenoisingUNet(in_channels, width)
-
-
-@register("generate", "vae", "Convolutional VAE, 16-d code; samples, reconstructs, walks")
-def vae(
-    in_channels: int = 1,
-    img_size: int = 28,
-    latent_dim: int = 16,
-    width: int = 32,
-    num_classes: int = 0,
-) -> ConvAutoencoder:
-    return ConvAutoencoder(in_channels, img_size, latent_dim, width, num_classes, True)
-
-
-@register("generate", "dcgan", "DCGAN generator and discriminator; samples, walks")
-def dcgan(
-    in_channels: int = 1,
-    img_size: int = 28,
-    latent_dim: int = 100,
-    width: int = 64,
-    num_classes: int = 0,
-) -> GAN:
-    return GAN(in_channels, img_size, latent_dim, width, num_classes, critic=False)
-
-
-@register("generate", "wgan-gp", "DCGAN generator, layer-norm critic, gradient penalty")
-def wgan_gp(
-    in_channels: int = 1,
-    img_size: int = 28,
-    latent_dim: int = 100,
-    width: int = 64,
-    num_classes: int = 0,
-) -> GAN:
-    return GAN(in_channels, img_size, latent_dim, width, num_classes, critic=True)
+for _name, (_summary, _code, _width, _make) in _MODELS.items():
+    register("generate", _name, _summary)(_builder(_make, _code, _width))
