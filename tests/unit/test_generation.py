@@ -115,9 +115,12 @@ def test_an_unknown_noise_kind_is_a_clear_error() -> None:
     assert make_settings(GenerateTrain, {"data": "x", "noise": "jpeg"}).noise == ["jpeg"]
 
 
-@pytest.mark.parametrize("model", ["ae", "dae", "vae"])
-def test_a_few_steps_on_one_batch_lower_the_loss(model: str) -> None:
-    net = task(model, kl_warmup_steps=0).train()
+@pytest.mark.parametrize(
+    ("model", "options"),
+    [("ae", {}), ("dae", {}), ("vae", {}), ("vae", {"likelihood": "bernoulli"})],
+)
+def test_a_few_steps_on_one_batch_lower_the_loss(model: str, options: dict) -> None:
+    net = task(model, kl_warmup_steps=0, **options).train()
     patterns = torch.zeros(4, 1, 28, 28, dtype=torch.uint8)  # four shapes to learn
     patterns[0, :, 4:24, 4:12] = patterns[1, :, 4:12, 4:24] = 255
     patterns[2, :, 10:18, :] = patterns[3, :, :, 10:18] = 255
@@ -131,7 +134,7 @@ def test_a_few_steps_on_one_batch_lower_the_loss(model: str) -> None:
         loss.backward()
         optimizer.step()
         losses.append(float(loss.detach()))
-    assert losses[-1] < 0.6 * losses[0]
+    assert losses[-1] < losses[0] - 0.4 * abs(losses[0])  # the gaussian NLL can be negative
 
 
 def test_samples_depend_on_the_seed_alone() -> None:

@@ -300,7 +300,7 @@ _MODELS: dict[str, tuple[str, int, int, Callable[..., nn.Module]]] = {
     "conv-ae": ("Convolutional autoencoder, dense 32-d code; reconstructs", 32, 32, ConvAutoencoder),
     "dae": ("Denoising U-Net autoencoder; denoises images of any size", 0, 32,
             lambda channels, size, code, width, classes: DenoisingUNet(channels, width)),
-    "vae": ("Convolutional VAE, 16-d code; samples, reconstructs, walks", 16, 32,
+    "vae": ("Convolutional VAE, 64-d code; samples, reconstructs, walks", 64, 32,
             partial(ConvAutoencoder, variational=True)),
     "dcgan": ("DCGAN generator and discriminator; samples, walks", 100, 64,
               partial(GAN, critic=False)),

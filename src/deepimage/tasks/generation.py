@@ -4,8 +4,9 @@
 - ``ae``, ``conv-ae``: binary cross-entropy of the reconstruction;
 - ``dae``: the mean squared error between the clean image and the network's output for a
   copy with noise it adds itself (:mod:`~deepimage.tasks.generation_noise`);
-- ``vae``: the negative evidence lower bound, reconstruction (cross-entropy summed over
-  pixels) plus the KL divergence of the code, weighted by ``beta`` after a linear warm-up;
+- ``vae``: the negative evidence lower bound, reconstruction (a Gaussian likelihood with
+  the batch's best variance, sigma-VAE, or cross-entropy, summed over pixels) plus the KL
+  divergence of the code, weighted by ``beta`` after a linear warm-up;
 - ``dcgan``, ``wgan-gp``: two optimizers stepped by hand (Lightning's manual optimization):
   the discriminator (non-saturating loss) or the critic (Wasserstein loss with a gradient
   penalty, ``critic_steps`` per generator step), then the generator. Adam, constant rate.
@@ -57,6 +58,7 @@ class GenerationTask(TaskModule):
         width: int,
         conditional: bool = False,
         beta: float = 1.0,
+        likelihood: str = "gaussian",
         kl_warmup_steps: int = 2000,
         noise: list[str] | None = None,
         noise_level: float = 0.2,
@@ -219,7 +221,13 @@ class GenerationTask(TaskModule):
         code = mean + torch.randn_like(mean) * (0.5 * log_var).exp()
         logits = self.net.decode(code, labels).float()
         pixels = x[0].numel()
-        rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
+        if self.hparams.likelihood == "gaussian":
+            # sigma-VAE (Rybkin et al. 2021): the shared variance that fits the batch best
+            # is its mean squared error, so the Gaussian NLL is D/2 log(mse) + constant
+            mse = (torch.sigmoid(logits) - x).pow(2).mean().clamp_min(1e-6)
+            rec = 0.5 * pixels * mse.log()
+        else:
+            rec = F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
         kl = -0.5 * (1 + log_var - mean.pow(2) - log_var.exp()).sum() / len(x)
         warm = (
             min(1.0, self.global_step / self.hparams.kl_warmup_steps)
