@@ -79,3 +79,33 @@ def test_small_cnn_pools_before_relu_with_the_conv_relu_pool_numbers() -> None:
     (grad_textbook,) = torch.autograd.grad(textbook(x).sum(), ours[0].weight)
     assert torch.allclose(grad_ours, grad_textbook)
     assert [name for name, _ in ours.named_parameters()][:2] == ["0.weight", "0.bias"]
+
+
+def test_lstm_is_the_mission_stack_over_rows() -> None:
+    net = create_model("classify", "lstm", num_classes=10, in_channels=1, img_size=28)
+    assert isinstance(net.rnn, nn.LSTM)
+    assert (net.rnn.input_size, net.rnn.hidden_size, net.rnn.num_layers) == (28, 64, 2)
+    assert (net.head.in_features, net.head.out_features) == (64, 10)
+
+
+def test_a_recurrent_classifier_reads_rows_in_order() -> None:
+    torch.manual_seed(0)
+    net = create_model("classify", "gru", num_classes=3, in_channels=1, img_size=8).eval()
+    x = torch.rand(1, 1, 8, 8)
+    with torch.no_grad():
+        assert not torch.allclose(net(x), net(x.flip(2)))  # rows are a sequence, not a set
+        assert torch.allclose(net(x), net(x.clone()))
+
+
+def test_bidirectional_classifier_uses_the_first_row_through_its_backward_pass() -> None:
+    torch.manual_seed(0)
+    net = create_model("classify", "bigru", num_classes=3, in_channels=1, img_size=8).eval()
+    x = torch.rand(1, 1, 8, 8, requires_grad=True)
+    net(x)[0, 0].backward()
+    assert x.grad[0, 0, 0].abs().sum() > 0 and x.grad[0, 0, -1].abs().sum() > 0
+
+
+def test_recurrent_classifier_names_a_wrong_row_size() -> None:
+    net = create_model("classify", "lstm", num_classes=3, in_channels=1, img_size=28)
+    with pytest.raises(DeepImageError, match="resize"):
+        net(torch.zeros(1, 1, 28, 32))

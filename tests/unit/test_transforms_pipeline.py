@@ -30,7 +30,8 @@ from deepimage.transforms.registry import (
 from deepimage.transforms.sample import Sample
 
 PIPELINE_PRESETS = [name for name, entry in AUGMENTATIONS.items() if entry.runs == "pipeline"]
-TASK_NAMES = [(task, name) for task in TASKS for name in augmentation_names(task)]
+PREVIEWED = sorted(set(KIND_TASKS.values()))  # video presets are not previewed
+TASK_NAMES = [(task, name) for task in PREVIEWED for name in augmentation_names(task)]
 
 
 def detection_sample(seed: int = 0) -> Sample:

@@ -1,5 +1,5 @@
 """The Python API: ``Model`` (any registered task) and one named class per task
-(``Classifier``, ``Detector``, ``Segmenter``, ``Generator``), with
+(``Classifier``, ``Detector``, ``Segmenter``, ``Generator``, ``TextRecognizer``), with
 fit / evaluate / predict / load / resume.
 
 Imported lazily, so that commands which need no torch (``deepimage process``) start fast.
@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["Classifier", "Detector", "FaceRecognizer", "Generator", "Model", "Segmenter"]
+__all__ = [
+    "Classifier",
+    "Detector",
+    "FaceRecognizer",
+    "Generator",
+    "Model",
+    "Segmenter",
+    "TextRecognizer",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -29,6 +37,10 @@ def __getattr__(name: str) -> Any:
         from deepimage.api.segmenter import Segmenter
 
         return Segmenter
+    if name == "TextRecognizer":
+        from deepimage.api.ocr import TextRecognizer
+
+        return TextRecognizer
     if name == "Model":
         from deepimage.api.model import Model
 

@@ -14,13 +14,17 @@ import typer
 from rich.text import Text
 
 from deepimage import __version__
-from deepimage.cli import augment, data, demo, detect, face, generate, process
+from deepimage.cli import augment, data, demo, detect, face, generate, ocr, process
 from deepimage.cli.output import console, literal
 from deepimage.cli.tasks import task_app
 from deepimage.errors import DeepImageError
 from deepimage.tasks.registry import task_specs
 
-EXTRA_COMMANDS = {"detect": detect.add_commands, "generate": generate.add_commands}
+EXTRA_COMMANDS = {
+    "detect": detect.add_commands,
+    "generate": generate.add_commands,
+    "ocr": ocr.add_commands,
+}
 """Commands of a task beyond the generated models/train/evaluate/predict."""
 
 app = typer.Typer(

@@ -21,6 +21,7 @@ import torch
 from torch.utils.data import Dataset
 
 from deepimage.io import read_image
+from deepimage.process.color import grayscale
 
 
 def resize_uint8(image: np.ndarray, size: int) -> np.ndarray:
@@ -35,10 +36,33 @@ def resize_uint8(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def to_chw_tensor(images: np.ndarray) -> torch.Tensor:
-    """N x H x W [x C] uint8 array -> N x C x H x W uint8 tensor."""
+    """N x H x W [x C] uint8 array -> N x C x H x W uint8 tensor; channels last to second
+    for any rank (N x T x H x W x C clips -> N x C x T x H x W).
+
+    Example:
+        >>> to_chw_tensor(np.zeros((2, 16, 8, 8, 3), np.uint8)).shape
+        torch.Size([2, 3, 16, 8, 8])
+    """
     if images.ndim == 3:
         images = images[..., None]
-    return torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
+    return torch.from_numpy(np.ascontiguousarray(np.moveaxis(images, -1, 1)))
+
+
+def match_channels(images: np.ndarray, channels: int) -> np.ndarray:
+    """N x H x W [x C] uint8 images (or the T frames of a clip) with ``channels`` channels
+    (grey by process.grayscale).
+
+    Example:
+        >>> match_channels(np.zeros((2, 4, 4), np.uint8), 3).shape
+        (2, 4, 4, 3)
+    """
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.shape[-1] == channels:
+        return images
+    if channels == 3:
+        return np.repeat(images, 3, axis=-1)
+    return np.stack([grayscale(image[..., :3]) for image in images])[..., None]
 
 
 def load_for_model(path: str | Path, channels: int, size: int) -> np.ndarray:

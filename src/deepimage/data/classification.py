@@ -20,11 +20,11 @@ import hashlib
 import os
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, NamedTuple
+from typing import IO, Any, NamedTuple
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from deepimage.data.names import cache_dir, data_search_dirs
 from deepimage.errors import BadImageError, DataNotFoundError, DeepImageError
 from deepimage.io.files import atomic_write
 from deepimage.io.headers import IMAGE_EXTENSIONS
-from deepimage.io.images import DEFAULT_MAX_PIXELS, ImageInfo, probe_image
+from deepimage.io.images import DEFAULT_MAX_PIXELS, probe_image
 
 SPLITS = ("train", "val", "test")
 FASHION_MNIST_CLASSES = (
@@ -95,13 +95,14 @@ DIGITS_VAL_FRACTION = 0.15  # scikit-learn's digits have no official split: 70/1
 class Split:
     """One split: labels plus either in-memory images or image paths (decoded later).
 
-    ``infos`` (aligned with ``paths``) describes each file as probed while loading.
+    ``infos`` (aligned with ``paths``) describes each file as probed while loading (an
+    :class:`~deepimage.io.images.ImageInfo` per image; what the reader's ``probe`` gave).
     """
 
     labels: np.ndarray
     images: np.ndarray | None = None
     paths: list[Path] | None = None
-    infos: list[ImageInfo] | None = field(default=None, repr=False)
+    infos: list[Any] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -132,10 +133,30 @@ class _Sample(NamedTuple):
     label: int
 
 
+@dataclass(frozen=True)
+class FileReader:
+    """What the files of a folder data set are: how a class folder's items are found and
+    how one is checked (decoded once) while loading.
+
+    ``find(class_folder)`` gives the items, sorted; ``probe(path, max_pixels)`` gives an
+    info with ``path``, ``height``, ``width`` and ``channels`` (an
+    :class:`~deepimage.io.images.ImageInfo`, say) or raises
+    :class:`~deepimage.errors.BadImageError`; ``looked_for`` ends the error for a data set
+    with no readable ``noun``. Images are :data:`IMAGE_READER`; clips (``data/video.py``)
+    are video files and frame folders.
+    """
+
+    find: Callable[[Path], list[Path]]
+    probe: Callable[[Path, int], Any]
+    noun: str
+    looked_for: str
+
+
 class _Scan(NamedTuple):
     skip_bad: bool
     max_pixels: int
     workers: int
+    reader: FileReader
     unlabelled: bool = False  # a folder without class folders is one class
 
 
@@ -149,6 +170,7 @@ def load_classification_data(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     workers: int = 0,
     unlabelled: bool = False,
+    reader: FileReader | None = None,
 ) -> ClassificationData:
     """Load a classification data set from a built-in name, an image folder or a CSV file.
 
@@ -167,7 +189,9 @@ def load_classification_data(
 
     ``val_fraction=None`` means 0.15 for digits and 0.1 for everything else. With
     ``unlabelled`` (generative models), a folder (or split folder) without class folders
-    is one class, ``image``, of every image in it (recursively).
+    is one class, ``image``, of every image in it (recursively). ``reader`` says what a
+    folder's items are (default :data:`IMAGE_READER`: image files; a task reading other
+    items, clips say, gives its own, and then only folders are data sets).
 
     Every image file is decoded once (``workers`` threads; 0 picks a number, 1 is serial).
     The first bad file in path order raises :class:`~deepimage.errors.BadImageError`
@@ -187,14 +211,19 @@ def load_classification_data(
         val_fraction = DIGITS_VAL_FRACTION if name == "digits" else DEFAULT_VAL_FRACTION
     if not 0 <= val_fraction < 0.5:
         raise DeepImageError(f"val_fraction must be at least 0 and below 0.5, not {val_fraction}")
-    if name == "digits":
+    if name == "digits" and reader is None:
         return _load_digits(seed, val_fraction)
-    if name in _IDX_SOURCES:
+    if name in _IDX_SOURCES and reader is None:
         return _load_idx_dataset(name, seed, val_fraction, download)
     path = Path(os.path.abspath(Path(name).expanduser()))  # keeps symlinks as named
-    scan = _Scan(skip_bad, max_pixels, workers, unlabelled)
+    scan = _Scan(skip_bad, max_pixels, workers, reader or IMAGE_READER, unlabelled)
     if path.is_dir():
         return _load_folder(path, scan, seed, val_fraction)
+    if reader is not None:
+        raise DataNotFoundError(
+            f"{name}: not a folder of {reader.noun}. Give a folder of class folders "
+            f"(optionally inside train/, val/ and test/) holding {reader.looked_for}"
+        )
     if path.is_file() and path.suffix.lower() == ".csv":
         return _load_csv(path, scan, seed, val_fraction)
     raise DataNotFoundError(
@@ -367,11 +396,9 @@ def _load_folder(root: Path, scan: _Scan, seed: int, val_fraction: float) -> Cla
             f"{root}: has {'/, '.join(split_dirs)}/ but no train/ folder; give train/<class>/ "
             "folders, or only class folders to have the data split"
         )
-    class_files = {
-        split: _class_files(folder, scan.unlabelled) for split, folder in split_dirs.items()
-    }
+    class_files = {split: _class_files(folder, scan) for split, folder in split_dirs.items()}
     if not split_dirs:
-        class_files = {"all": _class_files(root, scan.unlabelled)}
+        class_files = {"all": _class_files(root, scan)}
     classes = sorted(set().union(*class_files.values()))
     index = {cls: i for i, cls in enumerate(classes)}
     pools = {
@@ -381,20 +408,20 @@ def _load_folder(root: Path, scan: _Scan, seed: int, val_fraction: float) -> Cla
     return _from_files(root.name, str(root), classes, pools, scan, seed, val_fraction)
 
 
-def _class_files(folder: Path, unlabelled: bool = False) -> dict[str, list[Path]]:
-    """Image files per class folder; ``unlabelled``: all of them as ``image`` when no
-    class folder holds one."""
+def _class_files(folder: Path, scan: _Scan) -> dict[str, list[Path]]:
+    """The reader's items per class folder; ``scan.unlabelled``: all of them as ``image``
+    when no class folder holds one."""
     found = {
-        class_dir.name: _image_files(class_dir)
+        class_dir.name: scan.reader.find(class_dir)
         for class_dir in sorted(folder.iterdir())
         if class_dir.is_dir() and not class_dir.name.startswith(".")
     }
-    if unlabelled and not any(found.values()):
-        return {"image": _image_files(folder)}
+    if scan.unlabelled and not any(found.values()):
+        return {"image": scan.reader.find(folder)}
     return found
 
 
-def _image_files(folder: Path) -> list[Path]:
+def image_files(folder: Path) -> list[Path]:
     """Image files under ``folder`` (recursively, by extension, hidden ones left out)."""
     return sorted(
         path
@@ -405,8 +432,14 @@ def _image_files(folder: Path) -> list[Path]:
     )
 
 
+IMAGE_READER = FileReader(
+    image_files, probe_image, "images", f"{', '.join(sorted(IMAGE_EXTENSIONS))} files"
+)
+"""Image files, found recursively by extension and each decoded once."""
+
+
 def _load_csv(csv_path: Path, scan: _Scan, seed: int, val_fraction: float) -> ClassificationData:
-    rows = _read_csv(csv_path)
+    rows = read_path_csv(csv_path)
     classes = sorted({label for _, label in rows})
     index = {cls: i for i, cls in enumerate(classes)}
     pool = [_Sample(path, index[label]) for path, label in rows]
@@ -415,8 +448,9 @@ def _load_csv(csv_path: Path, scan: _Scan, seed: int, val_fraction: float) -> Cl
     )
 
 
-def _read_csv(csv_path: Path) -> list[tuple[Path, str]]:
-    """``(path, label)`` rows of a ``path,label`` CSV file; a header row is skipped."""
+def read_path_csv(csv_path: Path, column: str = "label") -> list[tuple[Path, str]]:
+    """``(path, value)`` rows of a ``path,<column>`` CSV file, paths relative to the file;
+    a header row is skipped."""
     rows: list[tuple[Path, str]] = []
     first = True
     with open(csv_path, newline="", encoding="utf-8-sig") as handle:
@@ -428,8 +462,8 @@ def _read_csv(csv_path: Path) -> list[tuple[Path, str]]:
                     continue
                 where = f"{csv_path}, line {reader.line_num}"
                 if len(cells) != 2 or not all(cells):
-                    raise DeepImageError(f"{where}: expected 'path,label', got {row!r}")
-                is_header, first = first and cells[1] == "label", False
+                    raise DeepImageError(f"{where}: expected 'path,{column}', got {row!r}")
+                is_header, first = first and cells[1] == column, False
                 if is_header:
                     continue
                 path = csv_path.parent / cells[0]
@@ -439,7 +473,7 @@ def _read_csv(csv_path: Path) -> list[tuple[Path, str]]:
         except (csv.Error, UnicodeDecodeError) as exc:
             raise DeepImageError(f"{csv_path}, line {reader.line_num}: {exc}") from exc
     if not rows:
-        raise DataNotFoundError(f"{csv_path}: no 'path,label' rows")
+        raise DataNotFoundError(f"{csv_path}: no 'path,{column}' rows")
     return rows
 
 
@@ -457,8 +491,8 @@ def _from_files(
     good = {split: [s for s in pool if s.path in infos] for split, pool in pools.items()}
     if not any(good.values()):
         raise DataNotFoundError(
-            f"{source}: no readable images (looked for {', '.join(sorted(IMAGE_EXTENSIONS))} "
-            "files in class folders)"
+            f"{source}: no readable {scan.reader.noun} (looked for {scan.reader.looked_for} "
+            "in class folders)"
         )
     splits = {
         split: Split(
@@ -481,14 +515,12 @@ def _from_files(
     )
 
 
-def _probe_files(
-    paths: list[Path], scan: _Scan
-) -> tuple[dict[Path, ImageInfo], list[dict[str, str]]]:
+def _probe_files(paths: list[Path], scan: _Scan) -> tuple[dict[Path, Any], list[dict[str, str]]]:
     """Decode every file once, in sorted order; first bad one raises unless skip_bad."""
 
-    def probe(path: Path) -> ImageInfo | BadImageError:
+    def probe(path: Path) -> Any:
         try:
-            return probe_image(path, scan.max_pixels)
+            return scan.reader.probe(path, scan.max_pixels)
         except BadImageError as exc:
             return exc
 
@@ -502,7 +534,7 @@ def _probe_files(
     bad = [result for result in results if isinstance(result, BadImageError)]
     if bad and not scan.skip_bad:
         raise bad[0]
-    infos = {r.path: r for r in results if isinstance(r, ImageInfo)}
+    infos = {r.path: r for r in results if not isinstance(r, BadImageError)}
     return infos, [{"path": exc.path, "reason": exc.reason} for exc in bad]
 
 

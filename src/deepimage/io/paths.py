@@ -33,6 +33,7 @@ def find_images(
     *,
     by_content: bool = False,
     skipped: list[dict[str, str]] | None = None,
+    extensions: frozenset[str] = IMAGE_EXTENSIONS,
 ) -> tuple[Path, list[Path]]:
     """(root folder, sorted image files) for a file, a folder (recursive) or a glob pattern.
 
@@ -40,7 +41,8 @@ def find_images(
     an image (:func:`has_image_signature`; the Yale faces are ``subject01.happy``) and
     leaves hidden files out. Symlinked folders are not followed. A folder that cannot be
     read is never passed over in silence: it is added to ``skipped`` as ``{path, reason}``
-    when a list is given, and otherwise a warning names it.
+    when a list is given, and otherwise a warning names it. ``extensions`` (lower case)
+    are the names folders are searched for (video files too, for clips).
 
     Example:
         >>> import tempfile, pathlib
@@ -52,7 +54,8 @@ def find_images(
     """
     path = Path(item)
     if path.is_dir():
-        return path, sorted(p for p in _walk(path, skipped) if _is_candidate(p, by_content))
+        found = (p for p in _walk(path, skipped) if _is_candidate(p, by_content, extensions))
+        return path, sorted(found)
     if path.is_file():
         return path.parent, [path]
     if glob.has_magic(str(item)):
@@ -81,12 +84,12 @@ def _walk(folder: Path, skipped: list[dict[str, str]] | None) -> Iterator[Path]:
                 yield file
 
 
-def _is_candidate(file: Path, by_content: bool) -> bool:
+def _is_candidate(file: Path, by_content: bool, extensions: frozenset[str]) -> bool:
     if not by_content:
-        return file.suffix.lower() in IMAGE_EXTENSIONS
+        return file.suffix.lower() in extensions
     if file.name.startswith("."):
         return False
-    return file.suffix.lower() in IMAGE_EXTENSIONS or has_image_signature(file)
+    return file.suffix.lower() in extensions or has_image_signature(file)
 
 
 class UnreadableFolderWarning(UserWarning):

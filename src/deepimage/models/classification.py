@@ -32,7 +32,8 @@ def _conv_out(size: int, kernel: int, pool: int = 2) -> int:
     return (size - kernel + 1) // pool
 
 
-def _refuse_pretrained(name: str, pretrained: bool) -> None:
+def refuse_pretrained(name: str, pretrained: bool) -> None:
+    """A clear error when ``pretrained`` is asked of a model that has no published weights."""
     if pretrained:
         raise DeepImageError(
             f"{name} has no published pretrained weights; train from scratch or pass --weights FILE."
@@ -49,7 +50,7 @@ def small_cnn(
     commute), on a quarter of the values (8% faster training on a CPU); the parameter
     names are those of the conv-ReLU-pool order.
     """
-    _refuse_pretrained("small-cnn", pretrained)
+    refuse_pretrained("small-cnn", pretrained)
     side = _conv_out(_conv_out(img_size, 3), 3)
     return nn.Sequential(
         nn.Conv2d(in_channels, 32, 3),
@@ -71,7 +72,7 @@ def lenet5(
 ) -> nn.Module:
     """LeNet-5: conv 6 5x5 (padded), pool, conv 16 5x5, pool, dense 120, 84, N (each ReLU
     after its pool, as in :func:`small_cnn`)."""
-    _refuse_pretrained("lenet5", pretrained)
+    refuse_pretrained("lenet5", pretrained)
     side = _conv_out(img_size // 2, 5)
     return nn.Sequential(
         nn.Conv2d(in_channels, 6, 5, padding=2),
@@ -89,7 +90,13 @@ def lenet5(
     )
 
 
-def _conv_bn(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
+def conv_bn(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
+    """A padded 3x3 convolution (no bias), batch norm and ReLU.
+
+    Example:
+        >>> conv_bn(1, 8, stride=2)(torch.zeros(1, 1, 16, 16)).shape
+        torch.Size([1, 8, 8, 8])
+    """
     return nn.Sequential(
         nn.Conv2d(c_in, c_out, 3, stride, 1, bias=False),
         nn.BatchNorm2d(c_out),
@@ -102,7 +109,7 @@ class _Residual(nn.Module):
 
     def __init__(self, channels: int) -> None:
         super().__init__()
-        self.body = nn.Sequential(_conv_bn(channels, channels), _conv_bn(channels, channels))
+        self.body = nn.Sequential(conv_bn(channels, channels), conv_bn(channels, channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.body(x)
@@ -113,14 +120,14 @@ def fast_cnn(
     num_classes: int, in_channels: int = 1, img_size: int = 28, pretrained: bool = False
 ) -> nn.Module:
     """Two conv-BN pairs at full and half resolution (32 and 64 filters), dense 256, dropout."""
-    _refuse_pretrained("fast-cnn", pretrained)
+    refuse_pretrained("fast-cnn", pretrained)
     return nn.Sequential(
-        _conv_bn(in_channels, 32),
-        _conv_bn(32, 32),
+        conv_bn(in_channels, 32),
+        conv_bn(32, 32),
         nn.MaxPool2d(2),
         nn.Dropout(0.1),
-        _conv_bn(32, 64),
-        _conv_bn(64, 64),
+        conv_bn(32, 64),
+        conv_bn(64, 64),
         nn.MaxPool2d(2),
         nn.Dropout(0.2),
         nn.Conv2d(64, 128, 3, padding=1, bias=False),
@@ -142,13 +149,13 @@ def resnet_mini(
     num_classes: int, in_channels: int = 1, img_size: int = 28, pretrained: bool = False
 ) -> nn.Module:
     """A ResNet-9-style network (widths 32/64/128) sized for 28-64 px images on a CPU."""
-    _refuse_pretrained("resnet-mini", pretrained)
+    refuse_pretrained("resnet-mini", pretrained)
     return nn.Sequential(
-        _conv_bn(in_channels, 32),
-        _conv_bn(32, 64),
+        conv_bn(in_channels, 32),
+        conv_bn(32, 64),
         nn.MaxPool2d(2),
         _Residual(64),
-        _conv_bn(64, 128),
+        conv_bn(64, 128),
         nn.MaxPool2d(2),
         _Residual(128),
         nn.AdaptiveMaxPool2d(1),
@@ -158,21 +165,27 @@ def resnet_mini(
     )
 
 
-def _first_conv_for(conv: nn.Conv2d, in_channels: int, small: bool) -> nn.Conv2d:
-    """A copy of ``conv`` taking ``in_channels`` inputs (and stride 1 for small images).
+def first_conv_for(conv: nn.Conv2d | nn.Conv3d, in_channels: int, small: bool) -> nn.Module:
+    """A copy of ``conv`` (2-D, or 3-D for clips) taking ``in_channels`` inputs (and a 3x3
+    stride-1 kernel for small images: 2-D only).
 
     Pretrained RGB filters are summed over colour for one channel and repeated otherwise.
+
+    Example:
+        >>> stem = nn.Conv3d(3, 8, (3, 7, 7), (1, 2, 2), (1, 3, 3), bias=False)
+        >>> first_conv_for(stem, 1, small=False)
+        Conv3d(1, 8, kernel_size=(3, 7, 7), stride=(1, 2, 2), padding=(1, 3, 3), bias=False)
     """
     kernel, stride, padding = conv.kernel_size, conv.stride, conv.padding
     if small:
         kernel, stride, padding = (3, 3), (1, 1), (1, 1)
-    new = nn.Conv2d(
+    new = type(conv)(
         in_channels, conv.out_channels, kernel, stride, padding, bias=conv.bias is not None
     )
     if not small and conv.in_channels == 3 and in_channels != 3:
         with torch.no_grad():
             mean = conv.weight.sum(dim=1, keepdim=True) / in_channels
-            new.weight.copy_(mean.repeat(1, in_channels, 1, 1))
+            new.weight.copy_(mean.repeat(1, in_channels, *[1] * (conv.weight.dim() - 2)))
     return new
 
 
@@ -192,7 +205,7 @@ def _torchvision_builder(
 
 
 def _adapt_resnet(net: nn.Module, in_channels: int, small: bool, num_classes: int) -> None:
-    net.conv1 = _first_conv_for(net.conv1, in_channels, small)
+    net.conv1 = first_conv_for(net.conv1, in_channels, small)
     if small:
         net.maxpool = nn.Identity()
     net.fc = nn.Linear(net.fc.in_features, num_classes)
@@ -201,7 +214,7 @@ def _adapt_resnet(net: nn.Module, in_channels: int, small: bool, num_classes: in
 def _adapt_features_classifier(
     net: nn.Module, in_channels: int, small: bool, num_classes: int
 ) -> None:
-    net.features[0][0] = _first_conv_for(net.features[0][0], in_channels, small)
+    net.features[0][0] = first_conv_for(net.features[0][0], in_channels, small)
     last = net.classifier[-1]
     net.classifier[-1] = nn.Linear(last.in_features, num_classes)
 

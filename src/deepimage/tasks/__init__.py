@@ -5,5 +5,7 @@ from deepimage.tasks import (  # noqa: F401  (registers)
     classification_spec,
     detection_spec,
     generation_spec,
+    ocr_spec,
     segmentation_spec,
+    video_spec,
 )

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,12 +21,12 @@ from deepimage.data.batches import (
     FileBatches,
     TensorBatches,
     load_for_model,
+    match_channels,
     resize_uint8,
     to_chw_tensor,
 )
 from deepimage.data.classification import ClassificationData, Split
 from deepimage.models.registry import model_info
-from deepimage.process import grayscale
 
 DEFAULT_FILE_SIZE = 64  # input side for image folders whose files differ in size
 STATS_SAMPLE = 10_000  # images used to estimate the normalisation mean and std
@@ -40,18 +41,18 @@ class PreparedData:
     img_size: int
     mean: list[float]
     std: list[float]
-    splits: dict[str, TensorBatches | FileBatches]
+    splits: dict[str, Any]  # TensorBatches | FileBatches, or what ``batches`` made
 
     @property
-    def train(self) -> TensorBatches | FileBatches:
+    def train(self) -> Any:
         return self.splits["train"]
 
     @property
-    def val(self) -> TensorBatches | FileBatches:
+    def val(self) -> Any:
         return self.splits["val"]
 
     @property
-    def test(self) -> TensorBatches | FileBatches | None:
+    def test(self) -> Any | None:
         return self.splits.get("test")
 
 
@@ -61,13 +62,18 @@ def prepare_data(
     img_size: int | None,
     trained: Any | None = None,
     task: str = "classify",
+    default_size: int = DEFAULT_FILE_SIZE,
+    batches: Callable[[Split, int, int], Any] | None = None,
 ) -> PreparedData:
     """Batch datasets for ``model`` (of ``task``); ``trained`` (a task's hparams) fixes
-    channels and size."""
+    channels and size. The size is ``img_size``, else the data's own when every input
+    shares one, else ``default_size``; ``batches(split, channels, size)`` makes each
+    split's dataset (default: in-memory tensors or files decoded a batch at a time)."""
     channels = trained.in_channels if trained else data.channels
-    size = img_size or (max(data.image_size) if data.image_size else DEFAULT_FILE_SIZE)
+    size = img_size or (max(data.image_size) if data.image_size else default_size)
     size = max(size, model_info(task, model).min_size)
-    splits = {name: _batches(split, channels, size) for name, split in data.splits.items()}
+    make = batches or _batches
+    splits = {name: make(split, channels, size) for name, split in data.splits.items()}
     if trained is not None and "mean" in trained:
         mean, std = list(trained.mean), list(trained.std)
     else:
@@ -93,19 +99,9 @@ def input_for_model(item: Path | np.ndarray, channels: int, size: int) -> np.nda
     return resize_uint8(image, size).reshape(size, size, channels)
 
 
-def match_channels(images: np.ndarray, channels: int) -> np.ndarray:
-    """N x H x W [x C] uint8 images with ``channels`` channels (grey by process.grayscale)."""
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.shape[-1] == channels:
-        return images
-    if channels == 3:
-        return np.repeat(images, 3, axis=-1)
-    return np.stack([grayscale(image[..., :3]) for image in images])[..., None]
-
-
-def _channel_stats(train: TensorBatches | FileBatches) -> tuple[list[float], list[float]]:
-    """Per-channel mean and std of the training images in [0, 1] (on a sample)."""
+def _channel_stats(train: Any) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of the training images in [0, 1] (on a sample); any batch
+    dataset of N x C x ... uint8 items (clips too)."""
     count = min(len(train), STATS_SAMPLE if isinstance(train, TensorBatches) else 256)
     picks = np.random.default_rng(0).choice(len(train), size=count, replace=False).tolist()
     images, _ = train[picks]

@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,12 @@ import numpy as np
 import torch
 
 from deepimage.data.batches import to_chw_tensor
-from deepimage.data.classification import load_classification_data
+from deepimage.data.classification import ClassificationData, load_classification_data
 from deepimage.data.module import BatchDataModule, batch_loader
 from deepimage.errors import DeepImageError
 from deepimage.tasks.classes import class_index
-from deepimage.tasks.classification import ClassificationTask
-from deepimage.tasks.classification_data import input_for_model, prepare_data
+from deepimage.tasks.classification import ClassificationTask, LabelTask
+from deepimage.tasks.classification_data import PreparedData, input_for_model, prepare_data
 from deepimage.tasks.classification_metrics import classification_metrics
 from deepimage.tasks.classification_spec import ClassifyEvaluate, ClassifyPredict, ClassifyTrain
 from deepimage.tasks.hooks import EvalData, Input, TaskHooks, Training
@@ -79,21 +80,35 @@ def load_split(module: ClassificationTask, settings: ClassifyEvaluate) -> EvalDa
         val_fraction=card.get("val_fraction"),
         download=settings.download,
     )
+    return labelled_split(
+        module, settings, loaded, lambda: prepare_data(loaded, hp.model, hp.img_size, hp)
+    )
+
+
+def labelled_split(
+    module: Any,
+    settings: Any,
+    loaded: ClassificationData,
+    prepare: Callable[[], PreparedData],
+) -> EvalData:
+    """``settings.split`` of ``loaded`` as ``prepare()`` makes it a batch dataset, its
+    labels matched to ``module``'s classes by name (``settings.class_map`` maps others)."""
     if settings.split not in loaded.splits:
         raise DeepImageError(
             f"{settings.data} has no {settings.split!r} split; it has {', '.join(loaded.splits)}."
         )
+    hp = module.hparams
     index = class_index(loaded.classes, hp.classes, settings.class_map, settings.data)
-    prepared = prepare_data(loaded, hp.model, hp.img_size, hp)
-    dataset = prepared.splits[settings.split]
+    dataset = prepare().splits[settings.split]
     dataset.labels = torch.as_tensor(index, dtype=torch.int64)[dataset.labels]
     return EvalData(dataset, len(dataset), loaded.skipped)
 
 
 def score(
-    module: ClassificationTask, data: EvalData, out_dir: Path, split: str, settings: Any
+    module: LabelTask, data: EvalData, out_dir: Path, split: str, settings: Any
 ) -> dict[str, Any]:
-    """Top-1/top-5, calibration, per-class figures; confusion matrix and mistakes plotted."""
+    """Top-1/top-5, calibration, per-class figures; confusion matrix and mistakes plotted
+    (images, or clips by their middle frames)."""
     probs, labels = _predict_dataset(module, data.items, settings.batch_size)
     figures = classification_metrics(probs, labels, module.hparams.classes)
     classes = module.hparams.classes
@@ -118,9 +133,10 @@ def load_input(module: ClassificationTask, item: Input) -> np.ndarray:
 
 
 def predict_batch(
-    module: ClassificationTask, images: list[np.ndarray], settings: ClassifyPredict
+    module: LabelTask, images: list[np.ndarray], settings: ClassifyPredict
 ) -> list[dict[str, Any]]:
-    """``{label, score, top: [{label, score}]}`` per image, best first."""
+    """``{label, score, top: [{label, score}]}`` per image (HxWxC) or clip (TxHxWxC),
+    best first."""
     classes = module.hparams.classes
     batch = to_chw_tensor(np.stack(images)).to(module.device)
     with torch.inference_mode():
@@ -137,7 +153,7 @@ def predict_batch(
 
 
 def _predict_dataset(
-    module: ClassificationTask, dataset: Any, batch_size: int
+    module: LabelTask, dataset: Any, batch_size: int
 ) -> tuple[torch.Tensor, torch.Tensor]:
     module.eval()
     probs, labels = [], []
@@ -160,9 +176,16 @@ def _plot_mistakes(
     if not wrong:
         return
     images, _ = dataset[wrong]
-    pictures = [img.permute(1, 2, 0).numpy() for img in images]
+    pictures = [_picture(item) for item in images]
     titles = [f"{classes[int(probs[i].argmax())]} (true {classes[int(labels[i])]})" for i in wrong]
     plot_image_grid(pictures, titles, out)
+
+
+def _picture(item: torch.Tensor) -> np.ndarray:
+    """A C x H x W image, or a C x T x H x W clip's middle frame, as H x W x C."""
+    if item.dim() == 4:
+        item = item[:, item.shape[1] // 2]
+    return item.permute(1, 2, 0).numpy()
 
 
 HOOKS = TaskHooks(

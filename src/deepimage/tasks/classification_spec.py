@@ -73,7 +73,8 @@ class ClassifyPredict(PredictSettings):
     top_k: int = setting(5, "Labels (with scores) listed per image.", low=1, short="-k")
 
 
-def _row_summary(row: dict[str, Any]) -> dict[str, str]:
+def label_summary(row: dict[str, Any]) -> dict[str, str]:
+    """The cells of a predict row a results table shows: its label and score."""
     return {"label": row["label"], "score": f"{row['score']:.3f}"}
 
 
@@ -88,7 +89,7 @@ SPEC = register_task(
         hooks_module="deepimage.tasks.classification_hooks",
         monitor="val/acc",
         headline=("top1", "top5"),
-        row_summary=_row_summary,
+        row_summary=label_summary,
         models_example={"num_classes": 10, "in_channels": 1, "img_size": 28},
     )
 )

@@ -57,7 +57,10 @@ class GenerateTrain(TrainSettings):
         high=MAX_GENERATE_SIZE,
     )
     latent_dim: int | None = setting(
-        None, "Code (latent) size. Default: ae/conv-ae 32, vae 64 (16 conditional), GANs 100.", low=0, high=4096
+        None,
+        "Code (latent) size. Default: ae/conv-ae 32, vae 64 (16 conditional), GANs 100.",
+        low=0,
+        high=4096,
     )
     width: int | None = setting(
         None,

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,3 +70,9 @@ class TaskHooks:
     check_outputs: Callable[[list[Path], Any], None] | None = None
     """(input files, PredictSettings): raise, before any image is predicted, when
     ``write_outputs`` would refuse (a file already in the output folder, say)."""
+    find_inputs: Callable[[str | os.PathLike[str]], list[Path]] | None = None
+    """A file, folder or glob a user named -> the inputs in it (default: its image files,
+    ``io.paths.find_images``; clips are video files and frame folders)."""
+    check_array: Callable[[np.ndarray], np.ndarray] | None = None
+    """An in-memory input -> what ``load_input`` takes, or a DeepImageError (default: a
+    uint8 image's checks, ``tasks.predict.checked_image``)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -36,19 +37,26 @@ class Predictions(list):
         self.out_dir: str | None = None
 
 
-def expand_inputs(inputs: Any) -> list[tuple[str | None, Input]]:
+def expand_inputs(
+    inputs: Any,
+    find: Callable[[str | os.PathLike[str]], list[Path]] | None = None,
+    check_array: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> list[tuple[str | None, Input]]:
     """(shown path or None, file or array) for each image in ``inputs``: a path, a folder
-    (recursive), a glob pattern, a NumPy array, a PIL image, or a list of them."""
+    (recursive), a glob pattern, a NumPy array, a PIL image, or a list of them. A task
+    whose inputs are not image files (clips) gives ``find`` (a path -> its inputs) and
+    ``check_array`` (an array -> the input, checked)."""
     single = isinstance(inputs, (str, os.PathLike, np.ndarray)) or _is_pil(inputs)
     items = [inputs] if single else list(inputs)
+    find = find or (lambda item: find_images(item)[1])
     found: list[tuple[str | None, Input]] = []
     for item in items:
         if isinstance(item, np.ndarray):
-            found.append((None, _checked_array(item)))
+            found.append((None, (check_array or checked_image)(item)))
         elif _is_pil(item):
             found.append((None, _pil_array(item)))
         else:
-            found += [(shown_path(path), path) for path in find_images(item)[1]]
+            found += [(shown_path(path), path) for path in find(item)]
     if not found:
         raise DeepImageError(
             "no images given: pass image files, folders, glob patterns or arrays."
@@ -68,7 +76,7 @@ def run_predict(
     """Rows ``{path, ...task fields}`` for ``inputs`` (``path`` is None for arrays), batched
     by ``settings.batch_size``; bad files raise, or with ``settings.skip_bad`` are skipped.
     The task's ``check_outputs`` sees the input files before the first is read."""
-    found = expand_inputs(inputs)
+    found = expand_inputs(inputs, hooks.find_inputs, hooks.check_array)
     if hooks.check_outputs:
         hooks.check_outputs([item for _, item in found if isinstance(item, os.PathLike)], settings)
     skipped: list[dict[str, str]] = []
@@ -118,8 +126,13 @@ def _pil_array(image: Any) -> np.ndarray:
     return np.asarray(image if image.mode in ("L", "RGB") else image.convert("RGB"))
 
 
-def _checked_array(array: np.ndarray) -> np.ndarray:
-    """An in-memory image: uint8 HxW, HxWx1, HxWx3 (RGB) or HxWx4 (alpha dropped)."""
+def checked_image(array: np.ndarray) -> np.ndarray:
+    """An in-memory image: uint8 HxW, HxWx1, HxWx3 (RGB) or HxWx4 (alpha dropped).
+
+    Example:
+        >>> checked_image(np.zeros((2, 2, 4), np.uint8)).shape
+        (2, 2, 3)
+    """
     if array.dtype != np.uint8 or array.ndim not in (2, 3):
         raise DeepImageError(
             f"an array input must be uint8 HxW or HxWxC RGB, not {array.dtype} of shape "

@@ -64,13 +64,27 @@ def _erase(x: torch.Tensor, probability: float, g: torch.Generator) -> torch.Ten
     return x.masked_fill(inside.unsqueeze(1).to(x.device), 0.0)
 
 
-def augment_batch(x: torch.Tensor, name: str, generator: torch.Generator) -> torch.Tensor:
-    """Randomly transform an N x C x H x W float batch with the classification preset ``name``
-    (``none``, ``classify-light``, ``classify-strong``)."""
-    ranges = augmentation(name, "classify").batch
+def augment_batch(
+    x: torch.Tensor, name: str, generator: torch.Generator, task: str = "classify"
+) -> torch.Tensor:
+    """Randomly transform an N x C x H x W float batch with the batch preset ``name`` of
+    ``task`` (classify: ``none``, ``classify-light``, ``classify-strong``; video: ``video``,
+    ``video-flip``). Each item gets one transform for all its channels, so a clip's frames
+    stacked as channels (N x C*T x H x W) move together.
+
+    Example:
+        >>> clips = torch.rand(2, 3 * 16, 8, 8)
+        >>> moved = augment_batch(clips, "video", torch.Generator().manual_seed(0), "video")
+        >>> moved.shape
+        torch.Size([2, 48, 8, 8])
+    """
+    ranges = augmentation(name, task).batch
     if ranges is None:
         return x
     x = _affine(x, ranges, generator)
+    if ranges.brightness:
+        gain = 1 + _uniform(x.shape[0], ranges.brightness, generator).to(x)
+        x = (x * gain.view(-1, *[1] * (x.dim() - 1))).clamp_(0, 1)
     return _erase(x, ranges.erase, generator) if ranges.erase else x
 
 

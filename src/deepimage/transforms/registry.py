@@ -1,8 +1,9 @@
 """The one augmentation registry: the presets ``augment preview --preset``, a pipeline YAML
 (``- {op: detect}``) and ``train --augment`` take, and the steps a pipeline YAML may use.
 
-A preset runs one of two ways: ``batch`` presets (classification) transform whole float
-batches on the training device (:func:`deepimage.transforms.batch.augment_batch`);
+A preset runs one of two ways: ``batch`` presets (classification, video clips) transform
+whole float batches on the training device (:func:`deepimage.transforms.batch.augment_batch`;
+``augment preview`` shows those of classification only);
 ``pipeline`` presets (detection, segmentation) are step lists run on each uint8 image with
 its boxes and masks (:func:`deepimage.transforms.pipeline.build_pipeline`). ``none`` runs
 nothing.
@@ -30,10 +31,11 @@ from deepimage.transforms import geometric as geo
 from deepimage.transforms import photometric as photo
 from deepimage.transforms.base import Transform
 
-TASKS = ("classify", "detect", "segment")
+TASKS = ("classify", "detect", "segment", "video")
 """The tasks an augmentation can apply to."""
 PIPELINE_TASKS = ("detect", "segment")
-"""The tasks whose training runs pipelines of steps (classification runs batch presets)."""
+"""The tasks whose training runs pipelines of steps (classification and video run batch
+presets)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ class BatchRanges:
     degrees: float = 0.0
     hflip: bool = False
     erase: float = 0.0  # probability of erasing one rectangle
+    brightness: float = 0.0  # +/- relative gain
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,19 @@ AUGMENTATIONS: dict[str, Augmentation] = {
             "Shifts, +/-10% zoom, +/-10 degree turns, left-right flips, erasing, on the device.",
             ("classify",),
             batch=BatchRanges(shift=0.1, scale=0.1, degrees=10.0, hflip=True, erase=0.5),
+        ),
+        Augmentation(
+            "video",
+            "One shift (up to 10% of the side), +/-10% zoom and +/-20% brightness for all "
+            "the frames of a clip, on the device; no flips (a flip reverses a motion).",
+            ("video",),
+            batch=BatchRanges(shift=0.1, scale=0.1, brightness=0.2),
+        ),
+        Augmentation(
+            "video-flip",
+            "video, and left-right flips: for classes a mirror image does not change.",
+            ("video",),
+            batch=BatchRanges(shift=0.1, scale=0.1, brightness=0.2, hflip=True),
         ),
         Augmentation(
             "detect",
@@ -138,7 +154,12 @@ AUGMENTATIONS: dict[str, Augmentation] = {
 }
 """Every preset by name."""
 
-_TRAINING_DEFAULTS = {"classify": "none", "detect": "detect", "segment": "segment"}
+_TRAINING_DEFAULTS = {
+    "classify": "none",
+    "detect": "detect",
+    "segment": "segment",
+    "video": "video",
+}
 
 STEPS: dict[str, type[Transform]] = {
     "hflip": geo.HorizontalFlip,
