@@ -203,9 +203,11 @@ def test_classification_preview_is_what_training_runs(
 
     seeds = []
 
-    def recording(x: torch.Tensor, name: str, generator: torch.Generator) -> torch.Tensor:
+    def recording(
+        x: torch.Tensor, name: str, generator: torch.Generator, task: str = "classify"
+    ) -> torch.Tensor:
         seeds.append(generator.initial_seed())
-        return augment_batch(x, name, generator)
+        return augment_batch(x, name, generator, task)
 
     monkeypatch.setattr(classification, "augment_batch", recording)
     task = classification.ClassificationTask(
