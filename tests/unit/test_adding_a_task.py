@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from deepimage.api import Model
 from deepimage.cli.tasks import task_app
-from deepimage.data.batches import TensorBatches, resize_uint8, to_chw_tensor
+from deepimage.data.batches import TensorBatches, to_chw_tensor
+from deepimage.data.model_input import resize_uint8
 from deepimage.data.module import BatchDataModule, batch_loader
 from deepimage.engine.module import TaskModule
 from deepimage.engine.settings import setting

@@ -35,7 +35,6 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from deepimage.data.batches import load_for_model
 from deepimage.data.classification import load_classification_data
 from deepimage.data.detection import (
     ERROR_KINDS,
@@ -43,6 +42,7 @@ from deepimage.data.detection import (
     detection_format,
     load_detection_data,
 )
+from deepimage.data.model_input import load_for_model
 from deepimage.data.names import find_data
 from deepimage.errors import BadImageError, DataNotFoundError
 from deepimage.io.headers import IMAGE_EXTENSIONS

@@ -15,24 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from deepimage.io import read_image
-from deepimage.process.color import grayscale
-
-
-def resize_uint8(image: np.ndarray, size: int) -> np.ndarray:
-    """Resize an HxW(xC) uint8 image to ``size`` x ``size`` (area when shrinking)."""
-    if image.shape[0] == size and image.shape[1] == size:
-        return image
-    shrinking = image.shape[0] > size or image.shape[1] > size
-    out = cv2.resize(
-        image, (size, size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-    )
-    return out.reshape(size, size, -1) if image.ndim == 3 else out
+from deepimage.data.model_input import load_for_model
 
 
 def to_chw_tensor(images: np.ndarray) -> torch.Tensor:
@@ -46,30 +33,6 @@ def to_chw_tensor(images: np.ndarray) -> torch.Tensor:
     if images.ndim == 3:
         images = images[..., None]
     return torch.from_numpy(np.ascontiguousarray(np.moveaxis(images, -1, 1)))
-
-
-def match_channels(images: np.ndarray, channels: int) -> np.ndarray:
-    """N x H x W [x C] uint8 images (or the T frames of a clip) with ``channels`` channels
-    (grey by process.grayscale).
-
-    Example:
-        >>> match_channels(np.zeros((2, 4, 4), np.uint8), 3).shape
-        (2, 4, 4, 3)
-    """
-    if images.ndim == 3:
-        images = images[..., None]
-    if images.shape[-1] == channels:
-        return images
-    if channels == 3:
-        return np.repeat(images, 3, axis=-1)
-    return np.stack([grayscale(image[..., :3]) for image in images])[..., None]
-
-
-def load_for_model(path: str | Path, channels: int, size: int) -> np.ndarray:
-    """Decode a file as the model expects it: H x W x C uint8 at ``size``, gray or RGB."""
-    image = read_image(path, mode="gray" if channels == 1 else "rgb")
-    image = resize_uint8(image, size)
-    return image.reshape(size, size, channels)
 
 
 class EpochBatchSampler:

@@ -22,8 +22,9 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from deepimage.data.batches import match_channels, resize_uint8, to_chw_tensor
+from deepimage.data.batches import to_chw_tensor
 from deepimage.data.classification import Split
+from deepimage.data.model_input import match_channels, resize_uint8
 from deepimage.io.video import read_clip
 
 
@@ -44,7 +45,7 @@ def window(
 
 def fit_clip(clip: np.ndarray, channels: int, size: int) -> np.ndarray:
     """A T x H x W [x C] uint8 clip as T x size x size x ``channels`` (each frame resized
-    as images are, :func:`~deepimage.data.batches.resize_uint8`; the same array when it
+    as images are, :func:`~deepimage.data.model_input.resize_uint8`; the same array when it
     fits already).
 
     Example:

@@ -11,25 +11,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from deepimage.data.batches import (
-    FileBatches,
-    TensorBatches,
-    load_for_model,
-    match_channels,
-    resize_uint8,
-    to_chw_tensor,
-)
+from deepimage.data.batches import FileBatches, TensorBatches, to_chw_tensor
 from deepimage.data.classification import ClassificationData, Split
+from deepimage.data.model_input import (
+    STATS_SAMPLE,
+    channel_stats,
+    match_channels,
+    model_input_size,
+    resize_uint8,
+)
 from deepimage.models.registry import model_info
 
 DEFAULT_FILE_SIZE = 64  # input side for image folders whose files differ in size
-STATS_SAMPLE = 10_000  # images used to estimate the normalisation mean and std
 
 
 @dataclass
@@ -70,8 +68,9 @@ def prepare_data(
     shares one, else ``default_size``; ``batches(split, channels, size)`` makes each
     split's dataset (default: in-memory tensors or files decoded a batch at a time)."""
     channels = trained.in_channels if trained else data.channels
-    size = img_size or (max(data.image_size) if data.image_size else default_size)
-    size = max(size, model_info(task, model).min_size)
+    size = model_input_size(
+        img_size, data.image_size, default_size, model_info(task, model).min_size
+    )
     make = batches or _batches
     splits = {name: make(split, channels, size) for name, split in data.splits.items()}
     if trained is not None and "mean" in trained:
@@ -91,20 +90,10 @@ def _batches(split: Split, channels: int, size: int) -> TensorBatches | FileBatc
     return TensorBatches(to_chw_tensor(images), labels)
 
 
-def input_for_model(item: Path | np.ndarray, channels: int, size: int) -> np.ndarray:
-    """A file or an in-memory image as a model takes it: H x W x C uint8 at ``size``."""
-    if isinstance(item, Path):
-        return load_for_model(item, channels, size)
-    image = match_channels(item[None], channels)[0]
-    return resize_uint8(image, size).reshape(size, size, channels)
-
-
 def _channel_stats(train: Any) -> tuple[list[float], list[float]]:
     """Per-channel mean and std of the training images in [0, 1] (on a sample); any batch
     dataset of N x C x ... uint8 items (clips too)."""
     count = min(len(train), STATS_SAMPLE if isinstance(train, TensorBatches) else 256)
     picks = np.random.default_rng(0).choice(len(train), size=count, replace=False).tolist()
     images, _ = train[picks]
-    x = images.float().div(255).transpose(0, 1).reshape(images.shape[1], -1)
-    std = x.std(dim=1).clamp_min(1e-3)
-    return x.mean(dim=1).tolist(), std.tolist()
+    return channel_stats(images.numpy())

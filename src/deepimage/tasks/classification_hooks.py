@@ -18,11 +18,12 @@ import torch
 
 from deepimage.data.batches import to_chw_tensor
 from deepimage.data.classification import ClassificationData, load_classification_data
+from deepimage.data.model_input import input_for_model
 from deepimage.data.module import BatchDataModule, batch_loader
 from deepimage.errors import DeepImageError
 from deepimage.tasks.classes import class_index
 from deepimage.tasks.classification import ClassificationTask, LabelTask
-from deepimage.tasks.classification_data import PreparedData, input_for_model, prepare_data
+from deepimage.tasks.classification_data import PreparedData, prepare_data
 from deepimage.tasks.classification_metrics import classification_metrics
 from deepimage.tasks.classification_spec import ClassifyEvaluate, ClassifyPredict, ClassifyTrain
 from deepimage.tasks.hooks import EvalData, Input, TaskHooks, Training

@@ -18,6 +18,7 @@ import torch
 
 from deepimage.data.batches import to_chw_tensor
 from deepimage.data.classification import load_classification_data
+from deepimage.data.model_input import input_for_model
 from deepimage.data.module import BatchDataModule, batch_loader
 from deepimage.engine.checkpoints import load_checkpoint
 from deepimage.engine.run_files import resolve_model_path
@@ -30,7 +31,7 @@ from deepimage.models import model_info
 from deepimage.models.generation import DEFAULTS
 from deepimage.tasks.classes import class_index
 from deepimage.tasks.classification import ClassificationTask
-from deepimage.tasks.classification_data import input_for_model, prepare_data
+from deepimage.tasks.classification_data import prepare_data
 from deepimage.tasks.generation import GenerationTask, psnr
 from deepimage.tasks.generation_grids import (
     draw_codes,

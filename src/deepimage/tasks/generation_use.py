@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import torch
 
+from deepimage.data.model_input import input_for_model, match_channels
 from deepimage.errors import DeepImageError
 from deepimage.io.files import check_writable_folder
 from deepimage.io.images import read_image
 from deepimage.io.writing import write_image
-from deepimage.tasks.classification_data import input_for_model, match_channels
 from deepimage.tasks.generation import GenerationTask
 from deepimage.tasks.generation_grids import draw_codes, sample_images, to_uint8
 from deepimage.viz.draw import tile_images

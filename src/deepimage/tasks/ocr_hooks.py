@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torchmetrics.text import CharErrorRate
 
-from deepimage.data.batches import match_channels
+from deepimage.data.model_input import match_channels
 from deepimage.data.module import BatchDataModule
 from deepimage.data.ocr import TextLines, load_text_lines, scale_to_height
 from deepimage.data.ocr_batches import LineBatches
