@@ -24,6 +24,7 @@ ALLOWED = {
     "models": BASE | {"engine"},
     "tasks": BASE | {"process", "viz", "engine", "transforms", "data", "models"},
     "api": BASE | {"process", "viz", "engine", "transforms", "data", "models", "tasks", "faces"},
+    "scratch": BASE | {"viz", "engine", "data", "tasks"},  # tasks: only the torch export
 }
 TORCH_FREE = [
     "deepimage.process",
@@ -31,6 +32,7 @@ TORCH_FREE = [
     "deepimage.io",
     "deepimage.data.detection",
     "deepimage.data.segmentation",
+    "deepimage.scratch",
 ]
 
 

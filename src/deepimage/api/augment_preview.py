@@ -42,13 +42,12 @@ from deepimage.data.detection import (
     detection_format,
     load_detection_data,
 )
-from deepimage.data.model_input import load_for_model
+from deepimage.data.model_input import DEFAULT_FILE_SIZE, load_for_model
 from deepimage.data.names import find_data
 from deepimage.errors import BadImageError, DataNotFoundError
 from deepimage.io.headers import IMAGE_EXTENSIONS
 from deepimage.io.images import probe_image, read_image
 from deepimage.io.paths import shown_path
-from deepimage.tasks.classification_data import DEFAULT_FILE_SIZE
 from deepimage.transforms.batch import augment_images
 from deepimage.transforms.geometric import Letterbox
 from deepimage.transforms.pipeline import Spec, build_pipeline, preset_name

@@ -14,7 +14,7 @@ import typer
 from rich.text import Text
 
 from deepimage import __version__
-from deepimage.cli import augment, data, demo, detect, face, generate, ocr, process
+from deepimage.cli import augment, data, demo, detect, face, generate, ocr, process, scratch
 from deepimage.cli.output import console, literal
 from deepimage.cli.tasks import task_app
 from deepimage.errors import DeepImageError
@@ -42,6 +42,7 @@ app.add_typer(data.app, name="data")
 app.add_typer(process.app, name="process")
 app.add_typer(augment.app, name="augment")
 app.add_typer(face.app, name="face")
+app.add_typer(scratch.app, name="scratch")
 app.command("demo")(demo.demo)
 
 

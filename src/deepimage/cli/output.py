@@ -45,6 +45,42 @@ def literal(text: object) -> Text:
     return Text(shown)
 
 
+def literal_lines(text: str) -> Text:
+    r"""``text`` line by line through :func:`~deepimage.cli.output.literal`: the line
+    breaks kept, everything else printed as it is.
+
+    Example:
+        >>> literal_lines("run: [bold]x\n\x1b[2J").plain
+        'run: [bold]x\n\\x1b[2J'
+    """
+    return Text("\n").join(literal(line) for line in text.split("\n"))
+
+
+def train_lines(report: dict[str, Any], headline: Sequence[str], what: str = "") -> list[str]:
+    """What a training command prints first: the model, data, epochs and speed, then each
+    split's ``headline`` figures (those the report has).
+
+    Example:
+        >>> report = {"model": "m", "data": "d", "epochs": 1, "train_images_per_s": 9.6,
+        ...           "val": {"metrics": {"top1": 0.5, "loss": 1.0}}}
+        >>> train_lines(report, ["top1"])
+        ['trained m on d for 1 epoch (10 images/s)', 'val: top1 0.5000']
+    """
+    epochs = report["epochs"]
+    lines = [
+        f"trained {report['model']}{what} on {report['data']} for {epochs} "
+        f"epoch{'' if epochs == 1 else 's'} ({report['train_images_per_s']:.0f} images/s)"
+    ]
+    for split in ("val", "test"):
+        if split in report:
+            metrics = report[split]["metrics"]
+            figures = "  ".join(
+                f"{name} {metrics[name]:.4f}" for name in headline if name in metrics
+            )
+            lines.append(f"{split}: {figures}")
+    return lines
+
+
 def files_table(paths: Sequence[str], *headers: str) -> tuple[Table, list[Text]]:
     """A table whose first column lists ``paths`` relative to their common folder, which
     the title names, folding what is still too long; and those shortened paths, as plain

@@ -30,9 +30,11 @@ from deepimage.cli.output import (
     emit,
     files_table,
     literal,
+    literal_lines,
     plot_lines,
     print_models,
     print_skipped,
+    train_lines,
 )
 from deepimage.cli.settings import given, keyword, make_command, settings_parameters
 from deepimage.io.paths import shown_path
@@ -142,28 +144,8 @@ def _train(spec: TaskSpec) -> Any:
     return body
 
 
-def literal_lines(text: str) -> Text:
-    r"""``text`` line by line through :func:`~deepimage.cli.output.literal`: the line
-    breaks kept, everything else printed as it is.
-
-    Example:
-        >>> literal_lines("run: [bold]x\n\x1b[2J").plain
-        'run: [bold]x\n\\x1b[2J'
-    """
-    return Text("\n").join(literal(line) for line in text.split("\n"))
-
-
 def _train_summary(spec: TaskSpec, report: dict[str, Any]) -> Text:
-    lines = [
-        f"trained {report['model']} on {report['data']} for {report['epochs']} epochs "
-        f"({report['train_images_per_s']:.0f} images/s)"
-    ]
-    for split in ("val", "test"):
-        if split in report:
-            metrics = report[split]["metrics"]
-            shown = [name for name in spec.headline if name in metrics]  # a GAN has no mse
-            figures = "  ".join(f"{name} {metrics[name]:.4f}" for name in shown)
-            lines.append(f"{split}: {figures}")
+    lines = train_lines(report, spec.headline)  # a GAN's report has no mse: left out
     lines.append(f"run folder: {report['out_dir']}  (plots in plots/)")
     return literal_lines("\n".join(lines))
 

@@ -21,6 +21,7 @@ from deepimage.io import read_image
 from deepimage.process.color import grayscale
 
 STATS_SAMPLE = 10_000  # images used to estimate the normalisation mean and std
+DEFAULT_FILE_SIZE = 64  # input side for image folders whose files differ in size
 
 
 def resize_uint8(image: np.ndarray, size: int) -> np.ndarray:
@@ -64,6 +65,20 @@ def input_for_model(item: Path | np.ndarray, channels: int, size: int) -> np.nda
         return load_for_model(item, channels, size)
     image = match_channels(item[None], channels)[0]
     return resize_uint8(image, size).reshape(size, size, channels)
+
+
+def images_for_model(images: np.ndarray, channels: int, size: int) -> np.ndarray:
+    """In-memory N x H x W [x C] uint8 images as a model takes them: N x size x size x
+    ``channels``.
+
+    Example:
+        >>> images_for_model(np.zeros((2, 8, 8), np.uint8), 1, 10).shape
+        (2, 10, 10, 1)
+    """
+    images = match_channels(images, channels)
+    if images.shape[1] != size or images.shape[2] != size:
+        images = np.stack([resize_uint8(img, size).reshape(size, size, channels) for img in images])
+    return images
 
 
 def model_input_size(

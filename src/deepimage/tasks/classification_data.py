@@ -19,15 +19,13 @@ import torch
 from deepimage.data.batches import FileBatches, TensorBatches, to_chw_tensor
 from deepimage.data.classification import ClassificationData, Split
 from deepimage.data.model_input import (
+    DEFAULT_FILE_SIZE,
     STATS_SAMPLE,
     channel_stats,
-    match_channels,
+    images_for_model,
     model_input_size,
-    resize_uint8,
 )
 from deepimage.models.registry import model_info
-
-DEFAULT_FILE_SIZE = 64  # input side for image folders whose files differ in size
 
 
 @dataclass
@@ -84,10 +82,7 @@ def _batches(split: Split, channels: int, size: int) -> TensorBatches | FileBatc
     labels = torch.as_tensor(split.labels, dtype=torch.int64)
     if split.images is None:
         return FileBatches(split.paths or [], split.labels, channels, size)
-    images = match_channels(split.images, channels)
-    if images.shape[1] != size or images.shape[2] != size:
-        images = np.stack([resize_uint8(img, size).reshape(size, size, channels) for img in images])
-    return TensorBatches(to_chw_tensor(images), labels)
+    return TensorBatches(to_chw_tensor(images_for_model(split.images, channels, size)), labels)
 
 
 def _channel_stats(train: Any) -> tuple[list[float], list[float]]:

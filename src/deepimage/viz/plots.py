@@ -42,7 +42,7 @@ def plot_training_curves(metrics_csv: Path, out: Path) -> None:
         for key, value in row.items():
             if value and key not in ("epoch", "step") and not key.endswith("_step"):
                 series.setdefault(key.removesuffix("_epoch"), {})[int(row["epoch"])] = float(value)
-    others = ("loss", "img/s", "skipped")
+    others = ("loss", "img/s", "skipped", "lr", "seconds")
     panels = [
         ("loss", [k for k in series if "loss" in k]),
         ("scores", [k for k in series if not any(word in k for word in others)]),
