@@ -12,6 +12,7 @@ import pytest
 from deepimage import process
 from deepimage.api.batch_process import process_files
 from deepimage.api.process_steps import parse_step
+from deepimage.errors import DeepImageError
 from deepimage.io.images import read_image
 
 pytestmark = pytest.mark.integration
@@ -85,3 +86,24 @@ def test_compress_microscopy_to_a_target_size(membrane: list[Path], tmp_path: Pa
     step = parse_step("compress", {"format": "webp", "target_bytes": 40_000})
     report = process_files(membrane, tmp_path / "out", [step], quiet=True)
     assert all(row["bytes_out"] <= 40_000 and row["psnr"] > 25 for row in report["results"])
+
+
+def test_masks_of_jpeg_photos_are_written_as_exact_pngs(faces: list[Path], tmp_path: Path) -> None:
+    from tests.conftest import run_deepimage
+
+    out = tmp_path / "out"
+    done = run_deepimage("process", "threshold", "--method", "otsu", str(faces[0]), "-o", str(out))
+    assert done.code == 0, done.stderr
+    mask = read_image(out / faces[0].with_suffix(".png").name, "keep")
+    assert set(np.unique(mask).tolist()) == {0, 255}
+    edges = process_files(faces[:2], tmp_path / "edges", [parse_step("edges", {})], quiet=True)
+    assert all(row["output"].endswith(".png") for row in edges["results"])
+    blurred = process_files(faces[:1], tmp_path / "blur", [parse_step("blur", {})], quiet=True)
+    assert blurred["results"][0]["output"].endswith(".jpg")  # intensities keep their format
+    tiffs = run_deepimage(
+        "process", "blur", str(faces[0]), "-o", str(tmp_path / "tif"), "--format", "tif"
+    )
+    assert tiffs.code == 0 and (tmp_path / "tif" / faces[0].with_suffix(".tif").name).is_file()
+    steps = [parse_step("compress", {"format": "webp"})]
+    with pytest.raises(DeepImageError, match="--format"):
+        process_files(faces[:1], tmp_path / "c", steps, quiet=True, output_format="png")

@@ -92,6 +92,8 @@ def plan_outputs(
     compress_format: str | None = None,
     inplace: bool = False,
     existing: Existing = "refuse",
+    output_format: str | None = None,
+    lossless: bool = False,
 ) -> Plan:
     """The :class:`Plan`: inputs expanded, outputs mirroring them under ``outdir``
     (:func:`~deepimage.io.outputs.output_paths`: same-named outputs numbered; files
@@ -99,6 +101,9 @@ def plan_outputs(
 
     Refuses (unless ``inplace``) an output that is an input file or reaches into an input
     folder through a symlink, or an ``outdir`` that is or lies inside an input folder.
+    ``output_format`` (an extension without the dot: png, jpg, tif, ...) names every
+    output's format; otherwise each keeps its input's, except that ``lossless`` outputs
+    (masks, labels) of JPEG or WebP inputs become PNG.
 
     Example:
         >>> import tempfile, pathlib
@@ -123,7 +128,7 @@ def plan_outputs(
         found += [(root, file) for file in files]
     if not found:
         raise DeepImageError(f"no image files found in {', '.join(map(str, inputs))}")
-    suffix = None if compress_format is None else _COMPRESS_SUFFIXES[compress_format]
+    suffix = _output_suffix(compress_format, output_format)
     kept: dict[Path, Path] = {}
     try:
         plan = output_paths(
@@ -131,6 +136,7 @@ def plan_outputs(
             outdir,
             suffix=suffix,
             writable=True,
+            lossless=lossless,
             inplace=inplace,
             existing=existing,
             kept=kept,
@@ -197,6 +203,14 @@ def _collect(rows: Iterable[dict[str, Any]], skip_bad: bool) -> tuple[list[dict]
     return images, bad
 
 
+def _output_suffix(compress_format: str | None, output_format: str | None) -> str | None:
+    if compress_format is None:
+        return None if output_format is None else "." + output_format.lower().lstrip(".")
+    if output_format is not None:
+        raise DeepImageError("compress names its own format; drop --format")
+    return _COMPRESS_SUFFIXES[compress_format]
+
+
 def process_files(
     inputs: Iterable[str | os.PathLike[str]],
     outdir: str | os.PathLike[str],
@@ -208,8 +222,11 @@ def process_files(
     skip_bad: bool = False,
     quiet: bool = False,
     quality: int = JPEG_QUALITY,
+    output_format: str | None = None,
 ) -> dict[str, Any]:
     """Run ``steps`` on every image of ``inputs``; write outputs and ``outdir/report.json``.
+    Outputs keep their input's format unless ``output_format`` names one; a binary or
+    label output (threshold, edges, segment) of a JPEG or WebP input is written as PNG.
 
     ``workers`` > 1 runs that many processes (at most :data:`MAX_WORKERS`; OpenCV
     single-threaded in each, and in this process while it runs, so N workers use N
@@ -244,7 +261,8 @@ def process_files(
     job = ImageJob.from_steps(steps, quality)
     compress_format = None if job.compress is None else job.compress.get("format", "jpeg")
     inputs = [str(item) for item in inputs]
-    plan = plan_outputs(inputs, outdir, compress_format, inplace, existing)
+    lossless = any(step.op.exact_values for step in steps)
+    plan = plan_outputs(inputs, outdir, compress_format, inplace, existing, output_format, lossless)
     check_writable_folder(outdir)
     start = time.perf_counter()
     with closing(_rows(job, plan, min(workers, max(len(plan.todo), 1)), quiet)) as rows:

@@ -38,6 +38,7 @@ from deepimage.api.process_steps import (
 from deepimage.cli.output import JSON, QUIET, console, emit, literal, print_skipped
 from deepimage.errors import DeepImageError
 from deepimage.io.outputs import Existing
+from deepimage.io.writing import WRITABLE_SUFFIXES
 from deepimage.process.registry import Operation, Param, list_operations
 
 app = typer.Typer(
@@ -54,6 +55,8 @@ def _flag(flag: str, help_text: str) -> tuple[Any, Any]:
     """A run option that is off unless given."""
     return bool, typer.Option(False, flag, help=help_text)
 
+
+OUTPUT_FORMATS = tuple(sorted(suffix.lstrip(".") for suffix in WRITABLE_SUFFIXES))
 
 # The run options every processing command takes: name -> (annotation, typer option).
 RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
@@ -80,6 +83,17 @@ RUN_OPTIONS: dict[str, tuple[Any, Any]] = {
         "--skip-existing", "Keep files already in the output folder, skip them."
     ),
     "skip_bad": _flag("--skip-bad", "List unreadable images in the report and go on."),
+    "output_format": (
+        Literal[OUTPUT_FORMATS] | None,  # type: ignore[valid-type]
+        typer.Option(
+            None,
+            "--format",
+            help="Write every output in this format. Default: each input's own, except "
+            "binary and label outputs (threshold, edges, segment) of JPEG or WebP inputs, "
+            "which are written as PNG so that their values stay exact.",
+            show_default=False,
+        ),
+    ),
     "quiet": (bool, QUIET),
     "as_json": (bool, JSON),
 }
@@ -165,12 +179,17 @@ def _add_command(
     leading: tuple[inspect.Parameter, ...] = (),
 ) -> None:
     """Register ``name``: its own parameters, INPUT..., then the run options."""
-    clash = {p.name for p in options} & {"inputs", *RUN_OPTIONS}
+    names = {p.name for p in options}
+    clash = names & {"inputs", *RUN_OPTIONS}
     if clash:
         raise RuntimeError(f"process {name}: option {clash} clashes with a run option")
+    # compress has its own --format (the format it compresses to)
+    run_options = {
+        k: v for k, v in RUN_OPTIONS.items() if k != "output_format" or "format" not in names
+    }
 
     def command(**kwargs: Any) -> None:
-        run = {key: kwargs.pop(key) for key in RUN_OPTIONS}
+        run = {key: kwargs.pop(key) for key in run_options}
         inputs = kwargs.pop("inputs")
         _run(inputs, make_steps(kwargs), run)
 
@@ -178,7 +197,7 @@ def _add_command(
         *leading,
         _parameter("inputs", list[str], INPUTS),
         *options,
-        *(_parameter(key, kind, default) for key, (kind, default) in RUN_OPTIONS.items()),
+        *(_parameter(key, kind, default) for key, (kind, default) in run_options.items()),
     ]
     command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     command.__annotations__ = {p.name: p.annotation for p in parameters}

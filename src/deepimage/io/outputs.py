@@ -30,7 +30,7 @@ from typing import Literal
 
 from deepimage.errors import DeepImageError
 from deepimage.io.headers import IMAGE_EXTENSIONS
-from deepimage.io.writing import WRITABLE_SUFFIXES
+from deepimage.io.writing import LOSSY_SUFFIXES, WRITABLE_SUFFIXES
 
 Existing = Literal["refuse", "overwrite", "skip"]
 """What :func:`output_paths` does with an output path where a file already exists."""
@@ -62,6 +62,7 @@ def output_paths(
     *,
     suffix: str | None = None,
     writable: bool = False,
+    lossless: bool = False,
     unique_stems: bool = False,
     inplace: bool | None = None,
     existing: Existing = "refuse",
@@ -75,6 +76,8 @@ def output_paths(
       without one (``subject01.happy`` becomes ``subject01.happy.jpg``);
     - ``writable``: a file whose extension :func:`~deepimage.io.writing.write_image` cannot
       write gets ``.png`` the same way (ignored when ``suffix`` is given);
+    - ``lossless``: a file in a lossy format (JPEG, WebP) gets ``.png`` too, for outputs
+      whose exact values matter (masks);
     - numbering: an output whose name (ignoring case, so that case-insensitive file
       systems keep them apart too) an earlier input already has becomes ``<stem>-<n><ext>``;
       with ``unique_stems`` names that differ only by extension count as the same (for
@@ -109,7 +112,8 @@ def output_paths(
     for root, file in inputs:
         natural.setdefault(Path(os.path.abspath(file)), (file, root))
     renamed = {
-        file: _renamed(file.relative_to(root), suffix, writable) for file, root in natural.values()
+        file: _renamed(file.relative_to(root), suffix, writable, lossless)
+        for file, root in natural.values()
     }
     plan = _numbered(renamed, Path(out_dir), unique_stems)
     _refuse_replacing_inputs(plan, inplace)
@@ -126,8 +130,11 @@ def output_paths(
     return plan
 
 
-def _renamed(relative: Path, suffix: str | None, writable: bool) -> Path:
-    if suffix is None and writable and relative.suffix.lower() not in WRITABLE_SUFFIXES:
+def _renamed(relative: Path, suffix: str | None, writable: bool, lossless: bool) -> Path:
+    own = relative.suffix.lower()
+    if suffix is None and (
+        (writable and own not in WRITABLE_SUFFIXES) or (lossless and own in LOSSY_SUFFIXES)
+    ):
         suffix = ".png"
     if suffix is None:
         return relative

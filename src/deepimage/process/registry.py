@@ -53,6 +53,8 @@ __all__ = [
 ]
 
 REQUIRED = inspect.Parameter.empty
+EXACT_GROUPS = frozenset({"threshold", "edges", "segment"})
+"""Groups whose outputs hold labels, not intensities (see :attr:`Operation.exact_values`)."""
 
 
 def parse_bool(text: str) -> bool:
@@ -143,6 +145,12 @@ class Operation:
 
     def __call__(self, image: np.ndarray, **options: Any) -> np.ndarray:
         return self.func(image, **options)
+
+    @property
+    def exact_values(self) -> bool:
+        """Whether its output's values are labels (a binary mask, an edge map, segment
+        labels) that a lossy format would blur into others: written as PNG, not JPEG."""
+        return self.group in EXACT_GROUPS
 
     def check_names(self, names: Iterable[str], label: str = "") -> None:
         """Raise if an option name is unknown or a required one is missing."""
