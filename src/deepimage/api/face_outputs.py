@@ -24,7 +24,6 @@ from deepimage.io.outputs import OutputExistsError
 from deepimage.io.paths import shown_path
 from deepimage.io.writing import JPEG_QUALITY, LOSSY_SUFFIXES, write_image
 from deepimage.viz.draw import draw_boxes
-from deepimage.viz.plots import plot_roc
 
 # --- image copies -------------------------------------------------------------------
 
@@ -86,6 +85,8 @@ def calibration_report(
         "skipped": skipped,
         "out_dir": shown_path(folder),
     }
+    from deepimage.viz.plots import plot_roc  # matplotlib: load when plotting
+
     plot_roc(
         result.false_positive_rate,
         result.true_positive_rate,

@@ -10,7 +10,6 @@ from rich.table import Column, Table
 from rich.text import Text
 
 from deepimage.cli.output import JSON, emit, print_skipped
-from deepimage.transforms.pipeline import load_pipeline
 from deepimage.transforms.registry import AUGMENTATIONS, catalog
 
 app = typer.Typer(help="Augmentation presets and pipelines.", no_args_is_help=True)
@@ -18,7 +17,10 @@ app = typer.Typer(help="Augmentation presets and pipelines.", no_args_is_help=Tr
 
 @app.command("list")
 def list_command(as_json: bool = JSON) -> None:
-    """Show the presets (with their tasks) and the steps a pipeline YAML can use."""
+    """Show the presets (with their tasks) and the steps a pipeline YAML can use.
+
+    Example: deepimage augment list --json
+    """
     rows = catalog()
     table = Table(Column("name", no_wrap=True), "kind", "tasks", "runs", "what it does", "options")
     for row in rows:
@@ -71,9 +73,14 @@ def preview(
     as_json: bool = JSON,
 ) -> None:
     """Write a grid of augmented samples with their boxes and masks drawn: what training
-    runs for the same preset (classification: one batch, seeded by --seed)."""
+    runs for the same preset (classification: one batch, seeded by --seed).
+
+    Example: deepimage augment preview --data fashion-mnist --preset classify-strong -o grid.png
+    """
     if preset and pipeline:
         raise typer.BadParameter("give --preset or --pipeline, not both")
+    from deepimage.transforms.pipeline import load_pipeline
+
     augment = load_pipeline(pipeline) if pipeline else preset
     from deepimage.api.augment_preview import preview as write_preview  # torch: load late
 

@@ -22,7 +22,10 @@ def demo(
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    """Train small-cnn on scikit-learn's 8x8 digits, evaluate it and label a few images."""
+    """Train small-cnn on scikit-learn's 8x8 digits, evaluate it and label a few images.
+
+    Example: deepimage demo --epochs 5 --json
+    """
     from deepimage.api.classifier import Classifier
 
     console.print("[bold]deepimage demo[/]: small-cnn on scikit-learn's handwritten digits")

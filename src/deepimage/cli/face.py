@@ -183,7 +183,10 @@ def detect_command(
     as_json: bool = JSON,
 ) -> None:
     """Find faces; each gets its box (x1, y1, x2, y2, pixel edges), the detector's score
-    and which detector found it."""
+    and which detector found it.
+
+    Example: deepimage face detect photos/ --method cnn --json
+    """
     finder = _finder(method, upsample, fallback, assume_face)
     recognizer = FaceRecognizer(workers=workers, quiet=quiet, **finder)
     _detect(inputs, recognizer, (out, overwrite, skip_bad, as_json))
@@ -204,7 +207,10 @@ def landmarks_command(
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    """Face landmarks: each face gets 5 or 68 (x, y) points."""
+    """Face landmarks: each face gets 5 or 68 (x, y) points.
+
+    Example: deepimage face landmarks portrait.jpg --points 5 --json
+    """
     finder = _finder(method, upsample, fallback, assume_face)
     recognizer = FaceRecognizer(workers=workers, quiet=quiet, **finder)
     _detect(inputs, recognizer, (out, overwrite, skip_bad, as_json), landmarks=points)
@@ -225,7 +231,10 @@ def embed_command(
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    """Face embeddings: each face gets a 128-d "embedding" (shown with --json)."""
+    """Face embeddings: each face gets a 128-d "embedding" (shown with --json).
+
+    Example: deepimage face embed portrait.jpg --json
+    """
     finder = _finder(method, upsample, fallback, assume_face)
     recognizer = FaceRecognizer(workers=workers, quiet=quiet, jitters=jitters, **finder)
     _detect(inputs, recognizer, (out, overwrite, skip_bad, as_json), embed=True)
@@ -251,7 +260,10 @@ def enroll_command(
     as_json: bool = JSON,
 ) -> None:
     """Add people to the gallery (one face per image; bad images are listed and skipped).
-    A face within the match threshold of someone else's is enrolled with a warning."""
+    A face within the match threshold of someone else's is enrolled with a warning.
+
+    Example: deepimage face enroll people/  (people/<name>/*.jpg)
+    """
     recognizer = FaceRecognizer(
         gallery, workers=workers, quiet=quiet, metric=metric, threshold=threshold,
         jitters=jitters, **_finder(method, upsample, fallback, assume_face),
@@ -294,7 +306,10 @@ def identify_command(
     as_json: bool = JSON,
 ) -> None:
     """Name every face: one row per face with file, box, name ("unknown" when nobody is
-    close enough) and distance."""
+    close enough) and distance.
+
+    Example: deepimage face identify party/ -o named/ --json
+    """
     recognizer = FaceRecognizer(
         gallery, workers=workers, quiet=quiet, metric=metric, threshold=threshold, knn=knn,
         index=index, **_finder(method, upsample, fallback, assume_face),
@@ -321,7 +336,10 @@ def verify_command(
     assume_face: bool = ASSUME_FACE,
     as_json: bool = JSON,
 ) -> None:
-    """Whether the (largest) faces of two images are the same person."""
+    """Whether the (largest) faces of two images are the same person.
+
+    Example: deepimage face verify a.jpg b.jpg
+    """
     finder = _finder(method, upsample, fallback, assume_face)
     recognizer = FaceRecognizer(quiet=True, metric=metric, threshold=threshold, **finder)
     result = recognizer.verify(a, b)
@@ -356,7 +374,10 @@ def calibrate_command(
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    """Choose the threshold that maximises verification accuracy over every pair of images."""
+    """Choose the threshold that maximises verification accuracy over every pair of images.
+
+    Example: deepimage face calibrate --data labelled/
+    """
     finder = _finder(method, upsample, fallback, assume_face)
     recognizer = FaceRecognizer(workers=workers, quiet=quiet, metric=metric, **finder)
     report = recognizer.calibrate(data, label_from=label_from, out=out, overwrite=overwrite)
@@ -387,7 +408,10 @@ def anonymize_command(
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    """Write copies of the images with every face blurred or pixelated."""
+    """Write copies of the images with every face blurred or pixelated.
+
+    Example: deepimage face anonymize photos/ -o hidden/ --mode pixelate
+    """
     finder = _finder(method, upsample, fallback, assume_face)
     recognizer = FaceRecognizer(workers=workers, quiet=quiet, **finder)
     report = recognizer.anonymize(inputs, out, mode, skip_bad=skip_bad, overwrite=overwrite)
@@ -399,7 +423,10 @@ def anonymize_command(
 
 @app.command("list")
 def list_command(gallery: Path | None = GALLERY, as_json: bool = JSON) -> None:
-    """The people in the gallery."""
+    """The people in the gallery.
+
+    Example: deepimage face list --json
+    """
     with Gallery(gallery or default_gallery_path(), create=False) as store:
         people = store.identities()
     table = Table("name", "embeddings", "models", "enrolled")
@@ -416,7 +443,10 @@ def rename_command(
     gallery: Path | None = GALLERY,
     as_json: bool = JSON,
 ) -> None:
-    """Rename a person."""
+    """Rename a person.
+
+    Example: deepimage face rename 'Ada' 'Ada Lovelace'
+    """
     with Gallery(gallery or default_gallery_path(), create=False) as store:
         store.rename(old, new)
     emit({"old": old, "new": new}, as_json, literal(f"renamed {old!r} to {new!r}"))
@@ -428,7 +458,10 @@ def remove_command(
     gallery: Path | None = GALLERY,
     as_json: bool = JSON,
 ) -> None:
-    """Remove people and all their embeddings (all of them, or none if one is missing)."""
+    """Remove people and all their embeddings (all of them, or none if one is missing).
+
+    Example: deepimage face remove 'Ada Lovelace'
+    """
     with Gallery(gallery or default_gallery_path(), create=False) as store:
         counts = store.remove(*names)
     removed = [{"name": name, "embeddings": count} for name, count in counts.items()]
@@ -446,7 +479,10 @@ def export_command(
     as_json: bool = JSON,
 ) -> None:
     """Write the whole gallery to a JSON file (to back it up or move it); damaged
-    embeddings are left out with a warning."""
+    embeddings are left out with a warning.
+
+    Example: deepimage face export gallery.json
+    """
     with Gallery(gallery or default_gallery_path(), create=False) as store:
         counts = store.export(file, overwrite=force)
     _warn_issues(counts)
@@ -466,7 +502,10 @@ def import_command(
     as_json: bool = JSON,
 ) -> None:
     """Merge an exported gallery into this one, in one transaction; what cannot be used
-    (a blank name, NaN, a vector of the wrong length) is left out and listed."""
+    (a blank name, NaN, a vector of the wrong length) is left out and listed.
+
+    Example: deepimage face import gallery.json
+    """
     with Gallery(gallery or default_gallery_path()) as store:
         counts = store.import_file(file)
     _warn([f"left out of {item['path']}: {item['reason']}" for item in counts["skipped"]])

@@ -110,7 +110,7 @@ def _parameter(name: str, annotation: Any, default: Any) -> inspect.Parameter:
 def _option(param: Param) -> inspect.Parameter:
     """A typer option for a registry option; None (not given) leaves the default to the op."""
     flag = "--" + param.name.replace("_", "-")
-    help_text = _plain(param.help if param.required else f"{param.help} Default: {param.default}.")
+    help_text = param.help if param.required else f"{param.help} Default: {param.default}."
     if param.type is bool:
         option = typer.Option(None, f"{flag}/--no-{flag[2:]}", help=help_text, show_default=False)
         return _parameter(param.name, bool | None, option)
@@ -123,11 +123,6 @@ def _option(param: Param) -> inspect.Parameter:
         metavar=None if param.choices else _METAVARS[param.type],
     )
     return _parameter(param.name, kind if param.required else kind | None, option)
-
-
-def _plain(text: str) -> str:
-    """Docstring text for the terminal: no reST literal quotes."""
-    return text.replace("``", "")
 
 
 def _existing(overwrite: bool, skip_existing: bool) -> Existing:
@@ -209,7 +204,34 @@ def _add_operation(op: Operation) -> None:
     def make_steps(values: dict[str, Any]) -> list[Step]:
         return [parse_step(op.name, {k: v for k, v in values.items() if v is not None})]
 
-    _add_command(op.name, _plain(op.help), [_option(param) for param in op.params], make_steps)
+    help_text = f"{op.help}\n\nExample: {_example(op)}"
+    _add_command(op.name, help_text, [_option(param) for param in op.params], make_steps)
+
+
+EXAMPLE_VALUES = {
+    "angle": "15",
+    "box": "10,10,200,150",
+    "width": "224",
+    "height": "224",
+    "dx": "20",
+    "dy": "0",
+    "matrix": "1,0,10,0,1,20",
+    "to": "hsv",
+}
+"""Values for the required options in the generated commands' examples."""
+
+
+def _example(op: Operation) -> str:
+    """A command line that runs ``op`` on a folder, its required options filled in.
+
+    Example:
+        >>> from deepimage.process.registry import get_operation
+        >>> _example(get_operation("rotate"))
+        'deepimage process rotate --angle 15 photos/ -o out/'
+    """
+    required = [p for p in op.params if p.required]
+    options = "".join(f"--{p.name.replace('_', '-')} {EXAMPLE_VALUES[p.name]} " for p in required)
+    return f"deepimage process {op.name} {options}photos/ -o out/"
 
 
 for _op in [*list_operations(), COMPRESS]:
@@ -217,7 +239,9 @@ for _op in [*list_operations(), COMPRESS]:
 
 _add_command(
     "pipeline",
-    "Run the steps of a YAML pipeline: a list of {op: name, option: value, ...}.",
+    "Run the steps of a YAML pipeline: a list of {op: name, option: value, ...}.\n\n"
+    "Example: deepimage process pipeline steps.yaml photos/ -o out/ --workers 2 (steps.yaml: "
+    "'- {op: resize, width: 512}' and '- {op: compress, format: jpeg, quality: 80}')",
     [],
     lambda values: load_pipeline(values["file"]),
     leading=(
@@ -232,11 +256,14 @@ _add_command(
 
 @app.command("list")
 def list_command(as_json: bool = JSON) -> None:
-    """Show every operation with its options (``--json``: ``{"items": [...]}``)."""
+    """Show every operation with its options (--json: {"items": [...]}).
+
+    Example: deepimage process list --json
+    """
     catalog = operation_catalog()
     table = Table("operation", "group", "what it does", "options")
     for op in catalog:
-        table.add_row(op["name"], op["group"], _plain(op["help"]), _options_text(op["options"]))
+        table.add_row(op["name"], op["group"], op["help"], _options_text(op["options"]))
     emit({"items": catalog}, as_json, table)
 
 

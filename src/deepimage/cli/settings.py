@@ -39,7 +39,8 @@ def settings_parameters(cls: type, skip: tuple[str, ...] = ()) -> list[inspect.P
         flag = meta.flag or "--" + item.name.replace("_", "-")
         names = [flag, *([meta.short] if meta.short else [])]
         default = _default(item)
-        help_text = meta.help + (f" Default: {default}." if default not in (None, "", []) else "")
+        help_text = meta.help + _choices_text(meta.help, meta.choices)
+        help_text += f" Default: {default}." if default not in (None, "", []) else ""
         base = _base_type(kind)
         if base is bool:
             option = typer.Option(
@@ -52,6 +53,19 @@ def settings_parameters(cls: type, skip: tuple[str, ...] = ()) -> list[inspect.P
         annotation = (list[str] if typing.get_origin(base) is list else base) | None
         parameters.append(keyword(item.name, annotation, option))
     return parameters
+
+
+def _choices_text(help_text: str, choices: Any) -> str:
+    """ " Choices: a, b, c." unless the help names every choice already.
+
+    Example:
+        >>> _choices_text("Optimizer.", ("adamw", "sgd")), _choices_text("adamw or sgd.", ("adamw", "sgd"))
+        (' Choices: adamw, sgd.', '')
+    """
+    names = list(choices() if callable(choices) else choices or ())
+    if not names or all(name in help_text for name in names):
+        return ""
+    return f" Choices: {', '.join(map(str, names))}."
 
 
 def keyword(name: str, annotation: Any, default: Any) -> inspect.Parameter:

@@ -49,7 +49,7 @@ INPUTS = typer.Argument(..., help="Image files, folders or glob patterns.")
 
 
 HELP = {
-    "models": "List the {name} models with their sizes.",
+    "models": "List the {name} models with their sizes.\n\nExample: deepimage {name} models --json",
     "train": "Train a {noun}: writes a run folder (runs/{name}/NAME) with config.yaml, "
     "metrics.csv, checkpoints, plots and report.json.\n\n"
     "Example: deepimage {name} train --data DATA --epochs 10 --json",

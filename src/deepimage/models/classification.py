@@ -40,7 +40,7 @@ def refuse_pretrained(name: str, pretrained: bool) -> None:
         )
 
 
-@register("classify", "small-cnn", "the mission documents' CNN: 2 conv + 2 dense, 0.1M params", 10)
+@register("classify", "small-cnn", "the classic small CNN: 2 conv + 2 dense, 0.1M params", 10)
 def small_cnn(
     num_classes: int, in_channels: int = 1, img_size: int = 28, pretrained: bool = False
 ) -> nn.Module:

@@ -296,7 +296,7 @@ def _dcgan_init(module: nn.Module) -> None:
 
 _MODELS: dict[str, tuple[str, int, int, Callable[..., nn.Module]]] = {
     # name: (summary, default code size, default width, (channels, size, code, width, classes) -> net)
-    "ae": ("Dense autoencoder 784-64-32 (the mission's); reconstructs", 32, 64, DenseAutoencoder),
+    "ae": ("Dense autoencoder 784-64-32; reconstructs", 32, 64, DenseAutoencoder),
     "conv-ae": ("Convolutional autoencoder, dense 32-d code; reconstructs", 32, 32, ConvAutoencoder),
     "dae": ("Denoising U-Net autoencoder; denoises images of any size", 0, 32,
             lambda channels, size, code, width, classes: DenoisingUNet(channels, width)),

@@ -82,7 +82,7 @@ def _builder(cell: str, hidden: int, bidirectional: bool) -> Callable[..., nn.Mo
 
 
 for _name, _cell, _hidden, _bidirectional, _summary in [
-    ("lstm", "lstm", 64, False, "the mission's LSTM 64 (sequences), LSTM 64, dense, over rows"),
+    ("lstm", "lstm", 64, False, "stacked LSTM 64 (sequences), LSTM 64, dense, over rows"),
     ("gru", "gru", 64, False, "2-layer GRU of 64 units over the image rows"),
     ("rnn", "rnn", 64, False, "2-layer Elman RNN (tanh) of 64 units over the image rows"),
     ("bilstm", "lstm", 128, True, "2-layer bidirectional LSTM of 128 units over the rows"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from skimage.metrics import structural_similarity
 
 from deepimage.errors import DeepImageError
 from deepimage.process._common import check_image, max_value
@@ -77,6 +76,8 @@ def ssim(a: np.ndarray, b: np.ndarray, data_range: float | None = None) -> float
     _check_pair(a, b)
     if min(a.shape[:2]) < 7:
         raise DeepImageError(f"ssim needs images of at least 7x7 pixels, got {a.shape[:2]}")
+    from skimage.metrics import structural_similarity  # scipy: 0.4 s to import, load late
+
     return float(
         structural_similarity(
             a,

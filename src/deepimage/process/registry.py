@@ -233,6 +233,18 @@ class Dispatch(Operation):
         return parsed
 
 
+def plain_text(text: str) -> str:
+    """Docstring text as people read it on a terminal or in JSON: no reST roles or literal
+    quotes.
+
+    Example:
+        >>> plain_text("k-means (see :func:`~deepimage.process.kmeans_cluster`), ``k`` >= 2")
+        'k-means (see kmeans_cluster), k >= 2'
+    """
+    text = re.sub(r":[a-z]+:`~?(?:[\w.]+\.)?([^`]+)`", r"\1", text)
+    return text.replace("``", "")
+
+
 def _arg_help(func: Callable[..., Any]) -> dict[str, str]:
     """Parameter help from the Google-style ``Args:`` section of the docstring."""
     lines = (inspect.getdoc(func) or "").splitlines()
@@ -273,8 +285,8 @@ def describe(func: Callable[..., np.ndarray], group: str) -> Operation:
     params = []
     for p in list(inspect.signature(func).parameters.values())[1:]:
         kind, choices = _cli_type(hints[p.name])
-        params.append(Param(p.name, kind, p.default, helps.get(p.name, ""), choices))
-    summary = (inspect.getdoc(func) or "").split("\n\n")[0].replace("\n", " ")
+        params.append(Param(p.name, kind, p.default, plain_text(helps.get(p.name, "")), choices))
+    summary = plain_text((inspect.getdoc(func) or "").split("\n\n")[0].replace("\n", " "))
     return Operation(func.__name__.replace("_", "-"), func, summary, tuple(params), group)
 
 
