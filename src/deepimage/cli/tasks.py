@@ -65,7 +65,10 @@ def task_app(spec: TaskSpec) -> typer.Typer:
     """The command group of one task."""
     app = typer.Typer(help=spec.help, no_args_is_help=True)
     speed = typer.Option(
-        spec.time_models, "--speed/--no-speed", help="Time one image through each model, here."
+        False,
+        "--speed/--no-speed",
+        help="Time each model here: the median of 5 images (untrained weights, so a detector's "
+        "box count, and its time, may differ once trained).",
     )
     model_file = keyword("model_file", Path, MODEL_FILE)
     _add(

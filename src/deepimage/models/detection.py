@@ -79,9 +79,9 @@ def _builder(name: str, backbone_enum: str):
     return build
 
 
-def latency_ms(name: str, img_size: int = 320, device: str = "auto", repeats: int = 2) -> float:
-    """Milliseconds one ``img_size`` image takes through ``name`` (eval mode, 20 classes),
-    after a warm-up call.
+def latency_ms(name: str, img_size: int = 320, device: str = "auto", repeats: int = 5) -> float:
+    """Milliseconds one ``img_size`` image takes through ``name`` (eval mode, 20 classes):
+    the median of ``repeats`` images after a warm-up call.
 
     Example:
         >>> latency_ms("ssdlite320_mobilenet_v3_large", repeats=1) > 0

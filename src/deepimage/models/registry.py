@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -97,9 +98,10 @@ def parameter_count(task: str, name: str, **kwargs: object) -> int:
     return sum(p.numel() for p in net.parameters())
 
 
-def forward_ms(net: nn.Module, inputs: object, device: torch.device, repeats: int = 2) -> float:
-    """Milliseconds one ``net(inputs)`` takes in inference mode on ``device``, after a
-    warm-up call (CUDA synchronised).
+def forward_ms(net: nn.Module, inputs: object, device: torch.device, repeats: int = 5) -> float:
+    """Milliseconds one ``net(inputs)`` takes in inference mode on ``device``: the median
+    of ``repeats`` calls after a warm-up call (CUDA synchronised), so one slow call on a
+    shared machine does not decide it.
 
     Example:
         >>> forward_ms(nn.Linear(4, 2), torch.zeros(1, 4), torch.device("cpu"), repeats=1) > 0
@@ -109,9 +111,11 @@ def forward_ms(net: nn.Module, inputs: object, device: torch.device, repeats: in
         net(inputs)
         if device.type == "cuda":
             torch.cuda.synchronize()
-        started = time.perf_counter()
+        times = []
         for _ in range(repeats):
+            started = time.perf_counter()
             net(inputs)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-    return 1000 * (time.perf_counter() - started) / repeats
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - started)
+    return 1000 * statistics.median(times)

@@ -196,8 +196,9 @@ def _smp(name: str, architecture: str, encoder: str) -> Callable[..., nn.Module]
     return build
 
 
-def latency_ms(name: str, img_size: int = 512, device: str = "auto", repeats: int = 2) -> float:
-    """Milliseconds one ``img_size`` RGB image takes through ``name`` (eval mode, 2 classes).
+def latency_ms(name: str, img_size: int = 512, device: str = "auto", repeats: int = 5) -> float:
+    """Milliseconds one ``img_size`` RGB image takes through ``name`` (eval mode, 2 classes):
+    the median of ``repeats`` images after a warm-up call.
 
     Example:
         >>> latency_ms("small-unet", img_size=64, repeats=1) > 0

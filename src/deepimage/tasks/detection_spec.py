@@ -130,6 +130,5 @@ SPEC = register_task(
         headline=("map", "map50"),
         row_summary=_row_summary,
         models_example={"num_classes": 20},
-        time_models=True,
     )
 )

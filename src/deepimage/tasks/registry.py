@@ -48,7 +48,6 @@ class TaskSpec:
     row_summary: Callable[[dict[str, Any]], dict[str, str]] = field(default=lambda row: {})
     """A predict row -> the few cells a results table shows beside its path."""
     models_example: dict[str, Any] = field(default_factory=dict)  # inputs sizes are counted for
-    time_models: bool = False  # `models` times each model by default (--speed)
     predict_verb: str = "predict"  # the command that runs the model on images
     predict_help: str | None = None  # its help (default: the generic predict help)
 
