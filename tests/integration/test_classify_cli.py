@@ -239,3 +239,25 @@ def test_predict_names_bad_files_or_skips_them(
     assert skipped.code == 0, skipped.stderr
     assert [Path(r["path"]).name for r in skipped.json()["results"]] == ["a_good.png"]
     assert all(Path(p).name in skipped.stderr.replace("\n", "") for p in bad)
+
+
+def test_tensorboard_logs_the_losses_of_the_one_row_per_epoch_csv(tmp_path: Path) -> None:
+    import csv
+
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    done = run_deepimage(
+        "classify", "train", "--data", "digits", "--epochs", "3", "--logger", "tensorboard",
+        "--runs", str(tmp_path), *FAST,
+    )  # fmt: skip
+    assert done.code == 0, done.stderr
+    run = Path(done.json()["out_dir"])
+    with open(run / "metrics.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["epoch"] for row in rows] == ["0", "1", "2"]  # one row per epoch
+    assert all(row["train/loss"] and row["train/acc"] and row["val/loss"] for row in rows)
+    events = EventAccumulator(str(run / "tensorboard"))
+    events.Reload()
+    for tag, column in (("train/loss_epoch", "train/loss"), ("val/loss", "val/loss")):
+        logged = [scalar.value for scalar in events.Scalars(tag)]
+        assert np.allclose(logged, [float(row[column]) for row in rows], atol=1e-6), tag

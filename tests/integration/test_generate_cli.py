@@ -66,7 +66,7 @@ def test_a_vae_trains_on_a_colour_folder_with_plots_every_epoch(vae_run: dict) -
         assert (run / "plots" / "epochs" / f"{name}_002.png").is_file()
     assert (run / "plots" / "training_curves.png").is_file()
     header = (run / "metrics.csv").read_text().splitlines()[0]
-    for column in ("train/loss_epoch", "train/kl_loss_epoch", "val/psnr"):
+    for column in ("train/loss", "train/kl_loss", "val/psnr"):
         assert column in header
 
 
@@ -161,7 +161,7 @@ def test_a_conditional_gan_samples_a_named_class_and_is_scored_on_classifier_fea
     run = gan["out_dir"]
     assert (Path(run) / "checkpoints" / "best.ckpt").is_file()
     header = (Path(run) / "metrics.csv").read_text().splitlines()[0]
-    assert "train/loss_d_epoch" in header and "train/loss_g_epoch" in header
+    assert "train/loss_d" in header and "train/loss_g" in header
     sampled = ok("generate", "sample", "--model", run, "-n", "3", "--class", "7", "-o",
                  str(tmp_path / "sevens"), "--json")  # fmt: skip
     written = Image.open(sampled["files"][0])

@@ -1,7 +1,7 @@
 """The engine's speed choices keep their meaning: --precision maps to Lightning's precision
 (and refuses fp16 without CUDA), validation runs in float32 under mixed precision, the
-optimizer is fused unless gradients are clipped, and per-step figures still reach
-metrics.csv at the trainer's logging interval."""
+optimizer is fused unless gradients are clipped, and metrics.csv holds one row per epoch
+with the epoch's mean training loss."""
 
 from __future__ import annotations
 
@@ -70,18 +70,20 @@ def test_the_optimizer_is_fused_unless_gradients_are_clipped(tmp_path: Path) -> 
         assert optimizer.defaults[kernel] is True
 
 
-def test_per_step_loss_still_reaches_metrics_csv(tmp_path: Path) -> None:
+def test_metrics_csv_has_one_row_per_epoch_with_the_epoch_mean_loss(tmp_path: Path) -> None:
     report = Classifier("small-cnn").fit(
-        "digits", img_size=16, epochs=1, batch_size=8, runs_root=str(tmp_path), quiet=True,
+        "digits", img_size=16, epochs=2, batch_size=8, runs_root=str(tmp_path), quiet=True,
         precision="32",
     )  # fmt: skip
     assert report["precision"] == "32-true"
     with open(Path(report["out_dir"]) / "metrics.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
-    logged = [int(row["step"]) for row in rows if row.get("train/loss")]
-    last_step = max(int(row["step"]) for row in rows)
-    assert logged == list(range(49, last_step, 50))  # every 50th step: the trainer's interval
-    assert any(row.get("train/acc") for row in rows)
+    assert [int(row["epoch"]) for row in rows] == [0, 1]
+    steps = [int(row["step"]) for row in rows]
+    assert 100 < steps[0] < steps[1]  # each row written at its epoch's end
+    losses = [float(row["train/loss"]) for row in rows]
+    assert losses[1] < losses[0] < 2.5  # epoch means, not one step's value
+    assert all(row["train/acc"] and row["val/acc"] for row in rows)
 
 
 def test_an_impossible_precision_stops_before_data_or_run_folder(tmp_path: Path) -> None:

@@ -149,6 +149,7 @@ class Model:
             time_minutes=run.time_minutes,
             patience=run.patience,
             gradient_clip=run.gradient_clip,
+            logger=run.logger,
             unused_parameters=training.module.ddp_unused_parameters,
             quiet=quiet,
         )

@@ -11,9 +11,7 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import logging
-import os
 import time
 import warnings
 from dataclasses import dataclass
@@ -22,11 +20,10 @@ from typing import Any
 
 import lightning.pytorch as pl
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
-from lightning.pytorch.loggers import CSVLogger
-from lightning.pytorch.loggers.csv_logs import ExperimentWriter
 
 from deepimage.engine.checkpoints import AtomicCheckpointIO
 from deepimage.engine.devices import precision_for, resolve_accelerator
+from deepimage.engine.logs import EpochLoss, make_loggers
 from deepimage.engine.module import step_is_logged
 
 for _name in ("lightning.pytorch", "lightning.fabric", "lightning"):
@@ -52,34 +49,8 @@ class TrainerOptions:
     patience: int | None = None
     quiet: bool = False
     gradient_clip: float | None = None  # max gradient norm
+    logger: str = "csv"  # or "tensorboard": event files beside metrics.csv
     unused_parameters: bool = False  # DDP: some steps leave parameters out (a GAN's)
-
-
-class _AppendingWriter(ExperimentWriter):
-    """Lightning's CSV writer, except that a resumed run appends to ``metrics.csv``
-    instead of deleting the rows of the epochs before the interruption."""
-
-    def __init__(self, log_dir: str) -> None:
-        super().__init__(log_dir)
-        if os.path.isfile(self.metrics_file_path):
-            with open(self.metrics_file_path, newline="") as handle:
-                self.metrics_keys = sorted(next(csv.reader(handle), []))
-
-    def _check_log_dir_exists(self) -> None:
-        """The run folder is ours: nothing in it is stale."""
-
-
-class RunLogger(CSVLogger):
-    """Writes ``metrics.csv`` straight into the run folder."""
-
-    def __init__(self, run_dir: Path) -> None:
-        super().__init__(save_dir=run_dir, name="", version="")
-
-    @property
-    def experiment(self) -> _AppendingWriter:
-        if self._experiment is None:
-            self._experiment = _AppendingWriter(log_dir=self.log_dir)
-        return self._experiment
 
 
 class ThroughputMeter(Callback):
@@ -141,7 +112,7 @@ def build_trainer(
     last = ModelCheckpoint(  # everything resume needs, replaced every epoch (no monitor)
         dirpath=run_dir / "checkpoints", filename="last", enable_version_counter=False
     )
-    all_callbacks: list[Callback] = [best, last, *(callbacks or [])]
+    all_callbacks: list[Callback] = [best, last, EpochLoss(), *(callbacks or [])]
     if options.patience and options.monitor:
         all_callbacks.append(
             EarlyStopping(options.monitor, patience=options.patience, mode=options.mode)
@@ -160,7 +131,7 @@ def build_trainer(
         deterministic=options.deterministic,
         gradient_clip_val=options.gradient_clip,
         callbacks=all_callbacks,
-        logger=RunLogger(run_dir),
+        logger=make_loggers(run_dir, options.logger),
         plugins=[AtomicCheckpointIO()],
         enable_progress_bar=not options.quiet,
         enable_model_summary=False,

@@ -25,6 +25,7 @@ MAX_IMG_SIZE = 4096
 MAX_SEED = 2**32 - 1
 SCHEDULES = ("cosine", "onecycle", "none")
 PRECISIONS = ("auto", "32", "bf16", "16")
+LOGGERS = ("csv", "tensorboard")  # metrics.csv is always written: the plots read it
 
 
 def augmentation_choices(task: str) -> Callable[[], list[str]]:
@@ -77,6 +78,12 @@ class TrainSettings:
         "Training arithmetic: auto (bf16 mixed on GPUs and on CPUs with native bf16, else "
         "float32), 32, bf16 or 16 (CUDA only). Weights stay float32.",
         choices=PRECISIONS,
+    )
+    logger: str = setting(
+        "csv",
+        "csv: metrics.csv, one row per epoch; tensorboard: also TensorBoard event files in "
+        "the run's tensorboard/ folder (tensorboard --logdir runs/).",
+        choices=LOGGERS,
     )
     devices: int = setting(1, "Processes per node for DDP (CPU: gloo).", low=1, high=64)
     num_nodes: int = setting(
