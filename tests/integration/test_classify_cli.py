@@ -210,7 +210,7 @@ def test_time_budget_stops_training_and_keeps_the_best_checkpoint(
                        "--time", "0.1", "--runs", str(tmp_path), *FAST)  # fmt: skip
     assert result.code == 0, result.stderr
     report = result.json()
-    assert report["epochs"] < 500
+    assert report["epochs"] < 500 and report["stopped_by"] == "time"
     assert Path(report["best_checkpoint"]).is_file()
 
 

@@ -84,3 +84,22 @@ def test_the_command_line_starts_without_the_heavy_libraries() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=cli_env()
     )
     assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_shell_completion_can_be_installed() -> None:
+    assert "--install-completion" in _help(())
+
+
+def test_a_misspelt_data_set_gets_a_did_you_mean() -> None:
+    from deepimage.data.classification import load_classification_data
+    from deepimage.errors import DeepImageError
+
+    with pytest.raises(DeepImageError, match="did you mean fashion-mnist"):
+        load_classification_data("fashon-mnist")
+
+
+def test_the_api_and_the_command_line_share_the_gallery_variable(monkeypatch, tmp_path) -> None:
+    from deepimage.api import FaceRecognizer
+
+    monkeypatch.setenv("DEEPIMAGE_GALLERY", str(tmp_path / "team.db"))
+    assert FaceRecognizer().gallery_path == tmp_path / "team.db"

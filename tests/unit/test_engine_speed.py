@@ -84,6 +84,7 @@ def test_metrics_csv_has_one_row_per_epoch_with_the_epoch_mean_loss(tmp_path: Pa
     losses = [float(row["train/loss"]) for row in rows]
     assert losses[1] < losses[0] < 2.5  # epoch means, not one step's value
     assert all(row["train/acc"] and row["val/acc"] for row in rows)
+    assert report["stopped_by"] == "epochs" and report["train_images_per_s"] > 0
 
 
 def test_an_impossible_precision_stops_before_data_or_run_folder(tmp_path: Path) -> None:

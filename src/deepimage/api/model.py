@@ -26,7 +26,7 @@ from deepimage.engine.module import CARD_KEY, TaskModule
 from deepimage.engine.run_files import resolve_model_path, resume_checkpoint
 from deepimage.engine.runs import check_run_name, new_run_dir
 from deepimage.engine.settings import make_settings, read_config
-from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer
+from deepimage.engine.trainer import ThroughputMeter, TrainerOptions, build_trainer, stop_reason
 from deepimage.errors import DeepImageError, ModelFileError
 from deepimage.io.files import check_writable_folder, write_json, write_yaml
 from deepimage.io.paths import shown_path
@@ -168,8 +168,9 @@ class Model:
             "best_checkpoint": shown_path(run_dir / "checkpoints" / "best.ckpt"),
             "last_checkpoint": shown_path(run_dir / "checkpoints" / "last.ckpt"),
             "epochs": trainer.current_epoch,
+            "stopped_by": stop_reason(trainer, run.epochs),
             "train_seconds": round(seconds, 2),
-            "train_images_per_s": round(meter.images_per_s, 1),
+            "train_images_per_s": round(meter.images_per_s or meter.all_images / seconds, 1),
             "precision": trainer.precision,
             "skipped_steps": training.module.skipped_steps,
             **training.extras,

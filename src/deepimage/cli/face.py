@@ -42,8 +42,7 @@ GALLERY = typer.Option(
     None,
     "--gallery",
     "-g",
-    envvar="DEEPIMAGE_GALLERY",
-    help=f"Gallery file (SQLite). Default: {default_gallery_path()}.",
+    help=f"Gallery file (SQLite). Default: $DEEPIMAGE_GALLERY, else {default_gallery_path()}.",
     show_default=False,
 )
 METHOD = typer.Option("hog", "--method", help="Face detector: hog, cnn (slow on CPU) or haar.")

@@ -31,7 +31,6 @@ app = typer.Typer(
     help="deepimage: deep-learning image processing from one command.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
 )
 for _spec in task_specs():
     _group = task_app(_spec)

@@ -149,6 +149,8 @@ def _train(spec: TaskSpec) -> Any:
 
 def _train_summary(spec: TaskSpec, report: dict[str, Any]) -> Text:
     lines = train_lines(report, spec.headline)  # a GAN's report has no mse: left out
+    if report.get("stopped_by") in ("time", "patience"):
+        lines[0] += f", stopped by --{report['stopped_by']}"
     lines.append(f"run folder: {report['out_dir']}  (plots in plots/)")
     return literal_lines("\n".join(lines))
 

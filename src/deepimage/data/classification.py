@@ -16,6 +16,7 @@ Example:
 from __future__ import annotations
 
 import csv
+import difflib
 import hashlib
 import os
 import urllib.error
@@ -226,8 +227,10 @@ def load_classification_data(
         )
     if path.is_file() and path.suffix.lower() == ".csv":
         return _load_csv(path, scan, seed, val_fraction)
+    close = difflib.get_close_matches(name, BUILTIN_DATASETS, n=1, cutoff=0.75)
     raise DataNotFoundError(
-        f"{name}: not a built-in data set, an image folder or a .csv file. Accepted: "
+        (f"{name}: did you mean {close[0]}? " if close else f"{name}: ")
+        + "not a built-in data set, an image folder or a .csv file. Accepted: "
         f"{', '.join(BUILTIN_DATASETS)}; a folder of class folders (optionally inside "
         "train/, val/ and test/); a CSV file of 'path,label' rows"
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from deepimage.errors import DeepImageError
 from deepimage.io import read_image
 from deepimage.process.color import grayscale
 
@@ -82,16 +83,29 @@ def images_for_model(images: np.ndarray, channels: int, size: int) -> np.ndarray
 
 
 def model_input_size(
-    img_size: int | None, own_size: tuple[int, int] | None, default: int, min_size: int
+    img_size: int | None,
+    own_size: tuple[int, int] | None,
+    default: int,
+    min_size: int,
+    model: str = "the model",
 ) -> int:
     """The side a model's inputs are resized to: ``img_size`` when given, else the data's
     own (the larger side) when every image shares one, else ``default``; at least the
-    model's ``min_size``.
+    model's ``min_size`` (an ``img_size`` below it is refused, not changed).
 
     Example:
         >>> model_input_size(None, (8, 8), 64, 10), model_input_size(32, None, 64, 10)
         (10, 32)
+        >>> model_input_size(4, None, 64, 10, "small-cnn")
+        Traceback (most recent call last):
+        ...
+        deepimage.errors.DeepImageError: --img-size 4 is below small-cnn's smallest input, 10 pixels; pass --img-size 10 or more.
     """
+    if img_size is not None and img_size < min_size:
+        raise DeepImageError(
+            f"--img-size {img_size} is below {model}'s smallest input, {min_size} pixels; "
+            f"pass --img-size {min_size} or more."
+        )
     size = img_size or (max(own_size) if own_size else default)
     return max(size, min_size)
 

@@ -19,7 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint, RichProgressBar
+from lightning.pytorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    ModelCheckpoint,
+    RichProgressBar,
+    Timer,
+)
 
 from deepimage.engine.checkpoints import AtomicCheckpointIO
 from deepimage.engine.devices import precision_for, resolve_accelerator
@@ -63,6 +69,7 @@ class ThroughputMeter(Callback):
     def __init__(self) -> None:
         self.images = 0
         self.seconds = 0.0
+        self.all_images = 0  # every batch's, for runs too short to reach a steady state
         self.batches = 0
         self._last: float | None = None
 
@@ -79,6 +86,7 @@ class ThroughputMeter(Callback):
     ) -> None:
         now = time.perf_counter()
         self.batches += 1
+        self.all_images += pl_module.batch_size(batch) * trainer.world_size
         if self.batches > self.WARMUP_BATCHES and self._last is not None:
             self.images += pl_module.batch_size(batch) * trainer.world_size
             self.seconds += now - self._last
@@ -89,6 +97,16 @@ class ThroughputMeter(Callback):
     @property
     def images_per_s(self) -> float:
         return self.images / self.seconds if self.seconds else 0.0
+
+
+def stop_reason(trainer: pl.Trainer, epochs: int) -> str:
+    """Why training ended: "epochs" (all of them), "patience" (early stopping) or "time"
+    (the --time budget)."""
+    if trainer.current_epoch >= epochs:
+        return "epochs"
+    if any(isinstance(c, EarlyStopping) and c.stopped_epoch for c in trainer.callbacks):
+        return "patience"
+    return "time" if any(isinstance(c, Timer) for c in trainer.callbacks) else "interrupted"
 
 
 def build_trainer(

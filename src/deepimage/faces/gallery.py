@@ -74,12 +74,16 @@ class Identity:
 
 
 def default_gallery_path() -> Path:
-    """``$XDG_DATA_HOME/deepimage/faces.db``, or ``~/.local/share/deepimage/faces.db``.
+    """``$DEEPIMAGE_GALLERY`` when set, else ``$XDG_DATA_HOME/deepimage/faces.db``, or
+    ``~/.local/share/deepimage/faces.db``: the gallery of the command line and of
+    ``FaceRecognizer()`` alike.
 
     Example:
         >>> default_gallery_path().name
         'faces.db'
     """
+    if os.environ.get("DEEPIMAGE_GALLERY"):
+        return Path(os.environ["DEEPIMAGE_GALLERY"])
     base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
     return Path(base) / "deepimage" / "faces.db"
 

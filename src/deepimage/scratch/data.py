@@ -50,14 +50,15 @@ def load_arrays(
     skip_bad: bool = False,
     download: bool = False,
     on_file: Callable[[], None] | None = None,
+    model: str = "the model",
 ) -> ArrayData:
     """Load ``spec`` through the classification readers and decode every split in memory.
     The side is ``img_size``, else the data's own, else 64 for folders of mixed sizes, and
-    at least ``min_size``; ``on_file`` is called after each decoded file (a progress bar)."""
+    at least ``min_size`` (an ``img_size`` below it is refused, naming ``model``); ``on_file`` is called after each decoded file (a progress bar)."""
     data = load_classification_data(
         spec, skip_bad=skip_bad, seed=seed, val_fraction=val_fraction, download=download
     )
-    size = model_input_size(img_size, data.image_size, DEFAULT_FILE_SIZE, min_size)
+    size = model_input_size(img_size, data.image_size, DEFAULT_FILE_SIZE, min_size, model)
     splits = {}
     for name, split in data.splits.items():
         if split.images is not None:

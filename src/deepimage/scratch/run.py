@@ -106,6 +106,7 @@ def train_run(settings: ScratchTrain, quiet: bool = False) -> dict[str, Any]:
             settings.skip_bad,
             settings.download,
             on_file=lambda: bar.advance(reading),
+            model=settings.model,
         )
         bar.remove_task(reading)
         model = build_model(

@@ -67,7 +67,7 @@ def prepare_data(
     split's dataset (default: in-memory tensors or files decoded a batch at a time)."""
     channels = trained.in_channels if trained else data.channels
     size = model_input_size(
-        img_size, data.image_size, default_size, model_info(task, model).min_size
+        img_size, data.image_size, default_size, model_info(task, model).min_size, model
     )
     make = batches or _batches
     splits = {name: make(split, channels, size) for name, split in data.splits.items()}
