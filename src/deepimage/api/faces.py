@@ -29,6 +29,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from rich.console import Console
+from rich.progress import Progress
 
 from deepimage.api.face_outputs import (
     calibration_report,
@@ -46,7 +48,7 @@ from deepimage.api.face_scan import (
     skipped_entry,
 )
 from deepimage.errors import DeepImageError
-from deepimage.faces.analyse import FaceOptions, analyse_image
+from deepimage.faces.analyse import FaceOptions, analyse_array, analyse_image
 from deepimage.faces.anonymize import anonymize as hide_faces
 from deepimage.faces.detect import Method
 from deepimage.faces.gallery import Gallery, default_gallery_path
@@ -56,8 +58,9 @@ from deepimage.faces.match import Metric, distance, resolve_threshold, verify
 from deepimage.faces.models import EMBEDDING_MODEL
 from deepimage.io.files import check_writable_folder
 from deepimage.io.images import read_image
-from deepimage.io.outputs import Existing, output_paths
+from deepimage.io.outputs import Existing, OutputExistsError, output_paths
 from deepimage.io.paths import shown_path
+from deepimage.io.video_stream import VideoOut, is_video, video_frames, video_info
 
 
 def _shown(folder: str | os.PathLike[str] | None) -> str | None:
@@ -375,14 +378,22 @@ class FaceRecognizer:
         method: Literal["blur", "pixelate"] = "blur",
         skip_bad: bool = False,
         overwrite: bool = False,
+        vid_stride: int = 1,
     ) -> dict[str, Any]:
         """Write a copy of every image with its faces blurred or pixelated into ``out``:
         ``{results: [{path, output, faces}], skipped, out_dir, method}``, ``faces`` the
-        number hidden. A file already in ``out`` is refused unless ``overwrite``; an
+        number hidden. A video file (.mp4, .avi, ...) gives a video of the same name in
+        ``out``, every ``vid_stride``-th frame hidden and written, one result per frame
+        (with its ``frame`` index). A file already in ``out`` is refused unless ``overwrite``; an
         image of a tight crop where no face is found is hidden whole (see
         :func:`~deepimage.faces.detect.find_faces`)."""
+        inputs = [str(item) for item in inputs]
+        videos = [item for item in inputs if is_video(item)]
         written, skipped = [], []
-        for row, target in self._each(inputs, out, skip_bad, overwrite):
+        for video in videos:
+            written += self._anonymize_video(Path(video), Path(out), method, overwrite, vid_stride)
+        images = [item for item in inputs if item not in videos]
+        for row, target in self._each(images, out, skip_bad, overwrite) if images else ():
             if "error" in row:
                 skipped.append(skipped_entry(row))
                 continue
@@ -395,3 +406,39 @@ class FaceRecognizer:
             "out_dir": shown_path(out),
             "method": method,
         }
+
+    def _anonymize_video(
+        self,
+        video: Path,
+        out: Path,
+        method: Literal["blur", "pixelate"],
+        overwrite: bool,
+        stride: int,
+    ) -> list[dict[str, Any]]:
+        """One row per frame written to ``out/<video name>``."""
+        target = out / video.name
+        if target.resolve() == video.resolve():
+            raise DeepImageError(
+                f"{target} would replace the input video; choose another -o/--out folder"
+            )
+        if target.exists() and not overwrite:
+            raise OutputExistsError(target, video, 0)
+        info = video_info(video)
+        rows = []
+        with VideoOut(target, info.fps / stride, (info.width, info.height)) as writer:
+            frames = video_frames(video, stride)
+            with Progress(console=Console(stderr=True), disable=self.quiet, transient=True) as bar:
+                task = bar.add_task(f"{video.name}: frames", total=(info.frames // stride) or None)
+                for index, frame in frames:
+                    boxes = [face["box"] for face in analyse_array(frame, self.options)]
+                    writer.write(hide_faces(frame, boxes, method))
+                    rows.append(
+                        {
+                            "path": shown_path(video),
+                            "frame": index,
+                            "output": shown_path(target),
+                            "faces": len(boxes),
+                        }
+                    )
+                    bar.advance(task)
+        return rows

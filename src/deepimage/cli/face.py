@@ -404,19 +404,25 @@ def anonymize_command(
     assume_face: bool = ASSUME_FACE,
     workers: int = WORKERS,
     skip_bad: bool = SKIP_BAD,
+    vid_stride: int = typer.Option(
+        1, "--vid-stride", min=1, help="Videos: hide and write every N-th frame."
+    ),
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    """Write copies of the images with every face blurred or pixelated.
+    """Write copies of the images (and videos: .mp4, .avi, .mov, .mkv, .webm) with every
+    face blurred or pixelated; a video gives one result row per frame.
 
-    Example: deepimage face anonymize photos/ -o hidden/ --mode pixelate
+    Example: deepimage face anonymize photos/ street.mp4 -o hidden/ --mode pixelate
     """
     finder = _finder(method, upsample, fallback, assume_face)
     recognizer = FaceRecognizer(workers=workers, quiet=quiet, **finder)
-    report = recognizer.anonymize(inputs, out, mode, skip_bad=skip_bad, overwrite=overwrite)
+    report = recognizer.anonymize(
+        inputs, out, mode, skip_bad=skip_bad, overwrite=overwrite, vid_stride=vid_stride
+    )
     faces = sum(item["faces"] for item in report["results"])
     images = len(report["results"])
-    summary = f"hid {faces} face(s) in {images} image(s) -> {report['out_dir']}"
+    summary = f"hid {faces} face(s) in {images} image(s) or frame(s) -> {report['out_dir']}"
     _finish(report, as_json, literal(summary))
 
 

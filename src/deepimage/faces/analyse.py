@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.faces.align import landmarks as face_landmarks
 from deepimage.faces.detect import METHODS, Method, as_rgb, find_faces
@@ -81,6 +83,12 @@ def analyse_image(path: Path, options: FaceOptions) -> dict[str, Any]:
     except DeepImageError as error:
         reason = error.reason if isinstance(error, BadImageError) else str(error)
         return {"path": shown_path(path), "error": str(error), "reason": reason}
+    return {"path": shown_path(path), "faces": analyse_array(image, options)}
+
+
+def analyse_array(image: np.ndarray, options: FaceOptions) -> list[dict[str, Any]]:
+    """``[{box, score, detector, landmarks?, embedding?}]``: the faces of an RGB image (a
+    file's, or a video frame)."""
     found, detector = find_faces(
         image,
         options.method,
@@ -100,4 +108,4 @@ def analyse_image(path: Path, options: FaceOptions) -> dict[str, Any]:
         vectors = embed(image, found.boxes, options.jitters)
         for face, vector in zip(faces, vectors.tolist(), strict=True):
             face["embedding"] = vector
-    return {"path": shown_path(path), "faces": faces}
+    return faces

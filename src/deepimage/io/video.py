@@ -149,7 +149,7 @@ def _folder_frames(folder: Path, max_pixels: int, stop: int | None) -> list[np.n
 def _video_frames(path: Path, max_pixels: int, stop: int | None) -> list[np.ndarray]:
     with open_file(path):  # a missing, unreadable or empty file, named as images are
         pass
-    capture = _open_video(path)
+    capture = open_video(path)
     frames: list[np.ndarray] = []
     try:
         stated = int(capture.get(cv2.CAP_PROP_FRAME_COUNT))
@@ -189,7 +189,7 @@ def _video_frames(path: Path, max_pixels: int, stop: int | None) -> list[np.ndar
     return frames
 
 
-def _open_video(path: Path) -> cv2.VideoCapture:
+def open_video(path: Path) -> cv2.VideoCapture:
     """``cv2.VideoCapture`` on FFmpeg with OpenCV's and FFmpeg's messages silenced (a
     bad file is reported once, as a BadImageError)."""
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when FFmpeg opens a file
