@@ -236,3 +236,36 @@ def test_broken_data_is_named_and_skipped(
         == report["val"]["metrics"]["map"]
     )
     shutil.rmtree(tmp_path / "runs")
+
+
+def test_predict_on_a_video_writes_an_annotated_video_and_a_row_per_frame(
+    trained: tuple[Path, dict], tmp_path: Path
+) -> None:
+    import cv2
+
+    from deepimage.io.images import read_image
+    from deepimage.io.video_stream import VideoOut, video_info
+
+    data, report = trained
+    photos = sorted((data / "images").glob("*.jpg"))
+    video = tmp_path / "raccoons.mp4"
+    with VideoOut(video, fps=2, size=(320, 240)) as out:  # 20 frames: 10 seconds
+        for i in range(20):
+            out.write(cv2.resize(read_image(photos[i % len(photos)]), (320, 240)))
+    done = run_deepimage(
+        "detect", "predict", "--model", report["out_dir"], str(video), "-o", str(tmp_path / "out"),
+        "--json",
+    )  # fmt: skip
+    assert done.code == 0, done.stderr
+    rows = done.json()["results"]
+    assert [row["frame"] for row in rows] == list(range(20))
+    assert all("detections" in row for row in rows)
+    assert video_info(tmp_path / "out" / "raccoons.mp4").frames == 20
+    strided = run_deepimage(
+        "detect", "predict", "--model", report["out_dir"], str(video), "--vid-stride", "5", "--json"
+    )
+    assert [row["frame"] for row in strided.json()["results"]] == [0, 5, 10, 15]
+    again = run_deepimage(
+        "detect", "predict", "--model", report["out_dir"], str(video), "-o", str(tmp_path / "out")
+    )
+    assert again.code == 2 and "--overwrite" in again.stdout + again.stderr

@@ -193,3 +193,24 @@ def test_bad_masks_are_named_and_skip_bad_trains_on_the_rest(tmp_path: Path) -> 
     report = trained.json()
     assert len(report["skipped"]) == 4
     assert report["train_images"] + report["val_images"] == 8
+
+
+def test_predict_on_a_video_writes_overlays_as_a_video(
+    membrane_run: tuple[Path, dict], tmp_path: Path
+) -> None:
+    from deepimage.io.video_stream import VideoOut, video_info
+
+    _, report = membrane_run
+    tile = read_image(_membrane_image(), mode="rgb")[:128, :160]
+    video = tmp_path / "cells.avi"
+    with VideoOut(video, fps=5, size=(160, 128)) as out:
+        for i in range(8):
+            out.write(np.roll(tile, 8 * i, axis=1))
+    done = run_deepimage(
+        "segment", "predict", "--model", report["out_dir"], str(video), "-o", str(tmp_path / "o"),
+        "--json",
+    )  # fmt: skip
+    assert done.code == 0, done.stderr
+    rows = done.json()["results"]
+    assert [row["frame"] for row in rows] == list(range(8)) and all(r["areas"] for r in rows)
+    assert video_info(tmp_path / "o" / "cells.avi").frames == 8

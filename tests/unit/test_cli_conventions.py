@@ -233,7 +233,7 @@ def test_face_anonymize(photos: dict[str, Path], tmp_path: Path) -> None:
     ]
     check_skipped(report, ["zz_broken.jpg"])
     result = invoke(face_cli.app, "anonymize", *inputs, "-o", tmp_path / "b", "--skip-bad")
-    check_people(result, "hid 1 face(s) in 1 image(s) -> ")
+    check_people(result, "hid 1 face in 1 image -> ")
     assert SKIPPED in result.stderr
 
 

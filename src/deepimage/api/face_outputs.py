@@ -34,9 +34,12 @@ def save_image(target: Path, image: np.ndarray) -> None:
     write_image(target, image, quality=quality)
 
 
-def draw_faces(path: str, faces: Sequence[dict[str, Any]], labels: Sequence[str]) -> np.ndarray:
-    """The image at ``path`` with its face boxes (and landmarks) drawn and labelled."""
-    image = read_image(path)
+def draw_faces(
+    path: str | np.ndarray, faces: Sequence[dict[str, Any]], labels: Sequence[str]
+) -> np.ndarray:
+    """The image at ``path`` (or an RGB array) with its face boxes (and landmarks) drawn
+    and labelled."""
+    image = read_image(path) if isinstance(path, str) else path
     boxes = np.array([face["box"] for face in faces], np.float64).reshape(-1, 4)
     drawn = draw_boxes(image, boxes, list(labels))
     radius = max(1, round(max(image.shape[:2]) / 400))

@@ -21,16 +21,14 @@ Example:
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing, nullcontext
 from dataclasses import replace
 from itertools import groupby
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from rich.console import Console
-from rich.progress import Progress
 
 from deepimage.api.face_outputs import (
     calibration_report,
@@ -47,6 +45,7 @@ from deepimage.api.face_scan import (
     single_face,
     skipped_entry,
 )
+from deepimage.api.parallel import progress_bar
 from deepimage.errors import DeepImageError
 from deepimage.faces.analyse import FaceOptions, analyse_array, analyse_image
 from deepimage.faces.anonymize import anonymize as hide_faces
@@ -58,14 +57,26 @@ from deepimage.faces.match import Metric, distance, resolve_threshold, verify
 from deepimage.faces.models import EMBEDDING_MODEL
 from deepimage.io.files import check_writable_folder
 from deepimage.io.images import read_image
-from deepimage.io.outputs import Existing, OutputExistsError, output_paths
+from deepimage.io.outputs import Existing, output_paths
 from deepimage.io.paths import shown_path
-from deepimage.io.video_stream import VideoOut, is_video, video_frames, video_info
+from deepimage.io.video_stream import (
+    Source,
+    VideoOut,
+    is_video,
+    source_name,
+    video_frames,
+    video_info,
+    video_target,
+)
 
 
 def _shown(folder: str | os.PathLike[str] | None) -> str | None:
     """An optional output folder as JSON names it (:func:`shown_path`), or None."""
     return None if folder is None else shown_path(folder)
+
+
+def _name_labels(named: list[dict[str, Any]]) -> list[str]:
+    return [f"{face['name']} {face['distance']:.2f}" for face in named]
 
 
 def _area(face: dict[str, Any]) -> float:
@@ -183,45 +194,65 @@ class FaceRecognizer:
         out: str | os.PathLike[str] | None = None,
         skip_bad: bool = False,
         overwrite: bool = False,
+        vid_stride: int = 1,
     ) -> dict[str, Any]:
         """``{results: [{path, box, detector, name, distance}], skipped, issues,
         out_dir}``: one result per face found, ``unknown`` for faces that match nobody
         in the gallery; ``issues`` lists the gallery's damaged embeddings, which are left
-        out (:attr:`~deepimage.faces.gallery.Gallery.issues`).
+        out (:attr:`~deepimage.faces.gallery.Gallery.issues`). A video file gives one
+        result per ``vid_stride``-th frame, ``{path, frame, faces: [{box, detector, name,
+        distance}]}``, and with ``out`` a video of the same name with the names drawn.
 
         ``out`` (``out_dir``, else None) receives copies with names and distances drawn
         (a file already there is refused unless ``overwrite``). With ``skip_bad`` an
         unreadable file is listed under ``skipped`` as ``{path, reason}`` instead of
         stopping the run.
         """
+        inputs = list(inputs)
+        videos = [item for item in inputs if is_video(item)]
+        images = [item for item in inputs if not is_video(item)]
         results: list[dict[str, Any]] = []
         skipped: list[dict[str, str]] = []
         with Gallery(self.gallery_path, create=False) as gallery:
             gallery.index(EMBEDDING_MODEL, self.metric, self.index)  # fail before the work
-            for row, target in self._each(inputs, out, skip_bad, overwrite, embed=True):
-                if "error" in row:
-                    skipped.append(skipped_entry(row))
-                    continue
+
+            def name(faces: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 matches = gallery.identify(
-                    np.array([face["embedding"] for face in row["faces"]]),
+                    np.array([face["embedding"] for face in faces]),
                     metric=self.metric,
                     threshold=self.threshold,
                     knn=self.knn,
                     index=self.index,
                 )
-                results += [
+                return [
                     {
-                        "path": row["path"],
                         "box": face["box"],
                         "detector": face["detector"],
                         "name": match.name,
                         "distance": match.distance,
                     }
-                    for face, match in zip(row["faces"], matches, strict=True)
+                    for face, match in zip(faces, matches, strict=True)
                 ]
+
+            def name_frame(frame: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+                named = name(analyse_array(frame, replace(self.options, embed=True)))
+                return draw_faces(frame, named, _name_labels(named)), {"faces": named}
+
+            for row, target in (
+                self._each(images, out, skip_bad, overwrite, embed=True) if images else ()
+            ):
+                if "error" in row:
+                    skipped.append(skipped_entry(row))
+                    continue
+                named = name(row["faces"])
+                results += [{"path": row["path"], **face} for face in named]
                 if target is not None:
-                    labels = [f"{match.name} {match.distance:.2f}" for match in matches]
-                    save_image(target, draw_faces(row["path"], row["faces"], labels))
+                    save_image(target, draw_faces(row["path"], row["faces"], _name_labels(named)))
+            for video in videos:
+                folder = Path(out) if out is not None else None
+                results += self._through_video(
+                    Path(video), folder, overwrite, vid_stride, name_frame
+                )
             issues = gallery.issues
         return {"results": results, "skipped": skipped, "issues": issues, "out_dir": _shown(out)}
 
@@ -390,8 +421,13 @@ class FaceRecognizer:
         inputs = [str(item) for item in inputs]
         videos = [item for item in inputs if is_video(item)]
         written, skipped = [], []
+
+        def hide(frame: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+            boxes = [face["box"] for face in analyse_array(frame, self.options)]
+            return hide_faces(frame, boxes, method), {"faces": len(boxes)}
+
         for video in videos:
-            written += self._anonymize_video(Path(video), Path(out), method, overwrite, vid_stride)
+            written += self._through_video(video, Path(out), overwrite, vid_stride, hide)
         images = [item for item in inputs if item not in videos]
         for row, target in self._each(images, out, skip_bad, overwrite) if images else ():
             if "error" in row:
@@ -407,38 +443,34 @@ class FaceRecognizer:
             "method": method,
         }
 
-    def _anonymize_video(
+    def _through_video(
         self,
-        video: Path,
-        out: Path,
-        method: Literal["blur", "pixelate"],
+        video: Source,
+        out: Path | None,
         overwrite: bool,
         stride: int,
+        work: Callable[[np.ndarray], tuple[np.ndarray, dict[str, Any]]],
     ) -> list[dict[str, Any]]:
-        """One row per frame written to ``out/<video name>``."""
-        target = out / video.name
-        if target.resolve() == video.resolve():
-            raise DeepImageError(
-                f"{target} would replace the input video; choose another -o/--out folder"
-            )
-        if target.exists() and not overwrite:
-            raise OutputExistsError(target, video, 0)
+        """``{path, frame, ...}`` for every ``stride``-th frame of ``video``, the fields
+        from ``work(frame) -> (drawn frame, fields)``; with ``out``, the drawn frames are
+        written to ``out/<video name>`` (added to each row as ``output``). Progress shows
+        frames/s on stderr."""
+        target = video_target(video, out, overwrite) if out is not None else None
         info = video_info(video)
+        writer: Any = nullcontext()
+        if target is not None:
+            writer = VideoOut(target, info.fps / stride, (info.width, info.height))
         rows = []
-        with VideoOut(target, info.fps / stride, (info.width, info.height)) as writer:
-            frames = video_frames(video, stride)
-            with Progress(console=Console(stderr=True), disable=self.quiet, transient=True) as bar:
-                task = bar.add_task(f"{video.name}: frames", total=(info.frames // stride) or None)
-                for index, frame in frames:
-                    boxes = [face["box"] for face in analyse_array(frame, self.options)]
-                    writer.write(hide_faces(frame, boxes, method))
-                    rows.append(
-                        {
-                            "path": shown_path(video),
-                            "frame": index,
-                            "output": shown_path(target),
-                            "faces": len(boxes),
-                        }
-                    )
-                    bar.advance(task)
+        with writer as written, progress_bar(self.quiet, "frames") as bar:
+            task = bar.add_task(
+                f"{Path(source_name(video)).name}: frames", total=(info.frames // stride) or None
+            )
+            for index, frame in video_frames(video, stride):
+                drawn, fields = work(frame)
+                row = {"path": source_name(video), "frame": index, **fields}
+                if written is not None:
+                    written.write(drawn)
+                    row["output"] = shown_path(target)
+                rows.append(row)
+                bar.advance(task)
         return rows

@@ -245,7 +245,9 @@ class Model:
         rows = run_predict(self.hooks, module, inputs, settings, on_image)
         writer = self.hooks.write_outputs
         rows.out_dir = (
-            shown_path(out) if writer and (out := writer(module, rows, settings)) else None
+            shown_path(out)
+            if writer and (out := writer(module, [r for r in rows if "frame" not in r], settings))
+            else None
         )
         return rows
 

@@ -100,21 +100,25 @@ def _exit_with(parent: int) -> None:
 
 
 class _RateColumn(ProgressColumn):
-    """Images per second since the start."""
+    """Items (images, frames) per second since the start."""
+
+    def __init__(self, unit: str) -> None:
+        super().__init__()
+        self.unit = unit
 
     def render(self, task: Task) -> Text:
         elapsed = task.finished_time or task.elapsed
         rate = f"{task.completed / elapsed:.1f}" if elapsed else "-"
-        return Text(f"{rate} images/s", style="progress.data.speed")
+        return Text(f"{rate} {self.unit}/s", style="progress.data.speed")
 
 
-def progress_bar(quiet: bool) -> Progress:
-    """A rich progress bar on stderr with count, images/s and time left (off when quiet)."""
+def progress_bar(quiet: bool, unit: str = "images") -> Progress:
+    """A rich progress bar on stderr with count, ``unit``/s and time left (off when quiet)."""
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
-        _RateColumn(),
+        _RateColumn(unit),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         disable=quiet,

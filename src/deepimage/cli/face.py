@@ -23,7 +23,16 @@ from rich.table import Table
 
 from deepimage.api.face_scan import LabelFrom
 from deepimage.api.faces import FaceRecognizer
-from deepimage.cli.output import JSON, QUIET, console, emit, files_table, literal, print_skipped
+from deepimage.cli.output import (
+    JSON,
+    QUIET,
+    console,
+    counted,
+    emit,
+    files_table,
+    literal,
+    print_skipped,
+)
 from deepimage.faces.detect import Method
 from deepimage.faces.gallery import Gallery, default_gallery_path
 from deepimage.faces.index import IndexKind
@@ -36,7 +45,9 @@ app = typer.Typer(
 )
 
 INPUTS = typer.Argument(
-    ..., help="Image files, folders (searched recursively) or quoted glob patterns."
+    ...,
+    help="Image files, folders (searched recursively) or quoted glob patterns; identify "
+    "and anonymize also take videos, a camera index (0) or a stream URL.",
 )
 GALLERY = typer.Option(
     None,
@@ -52,6 +63,7 @@ UPSAMPLE = typer.Option(
 WORKERS = typer.Option(1, "--workers", "-w", min=1, help="Processes (one thread each).")
 OUT = typer.Option(None, "--out", "-o", help="Folder for copies with the faces drawn.")
 SKIP_BAD = typer.Option(False, "--skip-bad", help="List unreadable images in the output and go on.")
+VID_STRIDE = typer.Option(1, "--vid-stride", min=1, help="Videos: every N-th frame, a row each.")
 METRIC = typer.Option("euclidean", "--metric", help="euclidean or cosine.")
 THRESHOLD = typer.Option(
     None,
@@ -279,7 +291,8 @@ def enroll_command(
     table = Table("name", "images", "new embeddings")
     for person in report["enrolled"]:
         table.add_row(literal(person["name"]), str(person["images"]), str(person["added"]))
-    summary = literal(f"enrolled {len(report['enrolled'])} people into {report['gallery']}")
+    people = counted(len(report["enrolled"]), "person", "people")
+    summary = literal(f"enrolled {people} into {report['gallery']}")
     _finish(report, as_json, table, summary)
 
 
@@ -301,20 +314,28 @@ def identify_command(
     overwrite: bool = OVERWRITE,
     workers: int = WORKERS,
     skip_bad: bool = SKIP_BAD,
+    vid_stride: int = VID_STRIDE,
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
     """Name every face: one row per face with file, box, name ("unknown" when nobody is
-    close enough) and distance.
+    close enough) and distance. A video (.mp4, .avi, .mov, .mkv, .webm) gives one JSON
+    row per frame, its faces in a list; with -o, a video with the names drawn.
 
-    Example: deepimage face identify party/ -o named/ --json
+    Example: deepimage face identify party/ door.mp4 -o named/ --json
     """
     recognizer = FaceRecognizer(
         gallery, workers=workers, quiet=quiet, metric=metric, threshold=threshold, knn=knn,
         index=index, **_finder(method, upsample, fallback, assume_face),
     )  # fmt: skip
-    report = recognizer.identify(inputs, out=out, skip_bad=skip_bad, overwrite=overwrite)
-    rows = report["results"]
+    report = recognizer.identify(
+        inputs, out=out, skip_bad=skip_bad, overwrite=overwrite, vid_stride=vid_stride
+    )
+    rows = [
+        {**face, "path": f"{row['path']}#{row['frame']}"} if "frame" in row else row
+        for row in report["results"]
+        for face in row.get("faces", [row])
+    ]
     headers = ("file", "box (x1 y1 x2 y2)", "name", "distance")
     table, shown = files_table([row["path"] for row in rows], *headers)
     table.caption = f"{metric} distances"
@@ -404,9 +425,7 @@ def anonymize_command(
     assume_face: bool = ASSUME_FACE,
     workers: int = WORKERS,
     skip_bad: bool = SKIP_BAD,
-    vid_stride: int = typer.Option(
-        1, "--vid-stride", min=1, help="Videos: hide and write every N-th frame."
-    ),
+    vid_stride: int = VID_STRIDE,
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
@@ -420,9 +439,12 @@ def anonymize_command(
     report = recognizer.anonymize(
         inputs, out, mode, skip_bad=skip_bad, overwrite=overwrite, vid_stride=vid_stride
     )
-    faces = sum(item["faces"] for item in report["results"])
-    images = len(report["results"])
-    summary = f"hid {faces} face(s) in {images} image(s) or frame(s) -> {report['out_dir']}"
+    rows = report["results"]
+    faces = counted(sum(row["faces"] for row in rows), "face")
+    frames = sum("frame" in row for row in rows)
+    images = counted(len(rows) - frames, "image")
+    inside = f"{images} and {counted(frames, 'frame')}" if frames else images
+    summary = f"hid {faces} in {inside} -> {report['out_dir']}"
     _finish(report, as_json, literal(summary))
 
 

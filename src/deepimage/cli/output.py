@@ -56,6 +56,16 @@ def literal_lines(text: str) -> Text:
     return Text("\n").join(literal(line) for line in text.split("\n"))
 
 
+def counted(number: int, noun: str, plural: str | None = None) -> str:
+    """``number`` and ``noun``, plural unless it is 1.
+
+    Example:
+        >>> counted(1, "epoch"), counted(3, "epoch"), counted(1, "person", "people")
+        ('1 epoch', '3 epochs', '1 person')
+    """
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"
+
+
 def train_lines(report: dict[str, Any], headline: Sequence[str], what: str = "") -> list[str]:
     """What a training command prints first: the model, data, epochs and speed, then each
     split's ``headline`` figures (those the report has).
@@ -66,10 +76,9 @@ def train_lines(report: dict[str, Any], headline: Sequence[str], what: str = "")
         >>> train_lines(report, ["top1"])
         ['trained m on d for 1 epoch (10 images/s)', 'val: top1 0.5000']
     """
-    epochs = report["epochs"]
     lines = [
-        f"trained {report['model']}{what} on {report['data']} for {epochs} "
-        f"epoch{'' if epochs == 1 else 's'} ({report['train_images_per_s']:.0f} images/s)"
+        f"trained {report['model']}{what} on {report['data']} for "
+        f"{counted(report['epochs'], 'epoch')} ({report['train_images_per_s']:.0f} images/s)"
     ]
     for split in ("val", "test"):
         if split in report:

@@ -45,7 +45,11 @@ CONFIG = typer.Option(
     None, "--config", help="Replay a run's config.yaml; flags given beside it override it."
 )
 RESUME = typer.Option(None, "--resume", help="Continue the killed run in this run folder.")
-INPUTS = typer.Argument(..., help="Image files, folders or glob patterns.")
+INPUTS = typer.Argument(
+    ...,
+    help="Image files, folders or glob patterns; a video file, camera index (0) or stream "
+    "URL gives a row per frame (the video task: clips).",
+)
 
 
 HELP = {

@@ -189,7 +189,7 @@ def _video_frames(path: Path, max_pixels: int, stop: int | None) -> list[np.ndar
     return frames
 
 
-def open_video(path: Path) -> cv2.VideoCapture:
+def open_video(path: Path | str) -> cv2.VideoCapture:
     """``cv2.VideoCapture`` on FFmpeg with OpenCV's and FFmpeg's messages silenced (a
     bad file is reported once, as a BadImageError)."""
     os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # read when FFmpeg opens a file

@@ -199,10 +199,17 @@ def write_outputs(
     plan = _output_plan([Path(row["path"]) for row in rows if row["path"] is not None], settings)
     for row in rows:
         if row["path"] is not None:
-            found = [d for d in row["detections"] if d["score"] >= settings.draw_conf]
             image = read_image(row["path"], mode="rgb")
-            write_image(plan[Path(row["path"])], _draw(module, image, found))
+            write_image(plan[Path(row["path"])], annotate(module, image, row, settings))
     return settings.out
+
+
+def annotate(
+    module: DetectionTask, image: np.ndarray, row: dict[str, Any], settings: DetectPredict
+) -> np.ndarray:
+    """``image`` with the row's detections scoring at least ``--draw-conf`` drawn."""
+    found = [d for d in row["detections"] if d["score"] >= settings.draw_conf]
+    return _draw(module, image, found)
 
 
 def check_outputs(files: list[Path], settings: DetectPredict) -> None:
@@ -285,4 +292,5 @@ HOOKS = TaskHooks(
     write_outputs=write_outputs,
     check_outputs=check_outputs,
     model_latency=_latency,
+    annotate=annotate,
 )

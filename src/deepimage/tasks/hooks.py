@@ -73,6 +73,9 @@ class TaskHooks:
     find_inputs: Callable[[str | os.PathLike[str]], list[Path]] | None = None
     """A file, folder or glob a user named -> the inputs in it (default: its image files,
     ``io.paths.find_images``; clips are video files and frame folders)."""
+    annotate: Callable[[TaskModule, np.ndarray, dict[str, Any], Any], np.ndarray] | None = None
+    """(module, RGB image, its row, PredictSettings) -> the image with the prediction
+    drawn: what a video through ``predict -o`` is written with."""
     check_array: Callable[[np.ndarray], np.ndarray] | None = None
     """An in-memory input -> what ``load_input`` takes, or a DeepImageError (default: a
     uint8 image's checks, ``tasks.predict.checked_image``)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,15 @@ import numpy as np
 from deepimage.engine.module import TaskModule
 from deepimage.errors import BadImageError, DeepImageError
 from deepimage.io.paths import find_images, shown_path
+from deepimage.io.video_stream import (
+    Source,
+    VideoOut,
+    is_video,
+    source_name,
+    video_frames,
+    video_info,
+    video_target,
+)
 from deepimage.tasks.hooks import Input, TaskHooks
 
 
@@ -75,7 +85,72 @@ def run_predict(
 ) -> Predictions:
     """Rows ``{path, ...task fields}`` for ``inputs`` (``path`` is None for arrays), batched
     by ``settings.batch_size``; bad files raise, or with ``settings.skip_bad`` are skipped.
-    The task's ``check_outputs`` sees the input files before the first is read."""
+    The task's ``check_outputs`` sees the input files before the first is read. Video
+    files (for tasks of images) follow the images: a row per ``settings.vid_stride``-th
+    frame (:func:`predict_video`)."""
+    videos, inputs = _split_videos(hooks, inputs)
+    rows = (
+        _predict_images(hooks, module, inputs, settings, on_image)
+        if inputs or not videos
+        else Predictions([], [])
+    )
+    for video in videos:
+        rows += predict_video(hooks, module, video, settings, on_image)
+    return rows
+
+
+def _split_videos(hooks: TaskHooks, inputs: Any) -> tuple[list[Source], list[Any]]:
+    """(video files, cameras and streams; the other inputs); a task that reads clips takes videos itself."""
+    single = isinstance(inputs, (str, os.PathLike, np.ndarray)) or _is_pil(inputs)
+    items = [inputs] if single else list(inputs)
+    if hooks.find_inputs is not None:
+        return [], items
+    videos = [item for item in items if isinstance(item, (str, os.PathLike)) and is_video(item)]
+    return videos, [item for item in items if not any(item is video for video in videos)]
+
+
+def predict_video(
+    hooks: TaskHooks,
+    module: TaskModule,
+    video: Source,
+    settings: Any,
+    on_frame: Callable[[], None] | None = None,
+) -> list[dict[str, Any]]:
+    """Rows ``{path, frame, ...}`` for every ``settings.vid_stride``-th frame of ``video``,
+    read one batch at a time; with ``settings.out`` (and a task that draws), the frames
+    with their predictions drawn are written to ``out/<video name>``, at the frame rate
+    the stride leaves. Arrays in the rows (a segmentation mask) are left out, so a long
+    video's rows stay small."""
+    stride = getattr(settings, "vid_stride", 1)
+    out = getattr(settings, "out", None)
+    info = video_info(video)
+    writer: Any = nullcontext()
+    if out and hooks.annotate:
+        target = video_target(video, out, getattr(settings, "overwrite", False))
+        writer = VideoOut(target, info.fps / stride, (info.width, info.height))
+    rows: list[dict[str, Any]] = []
+    with writer as written:
+        for chunk in _chunks(video_frames(video, stride), settings):
+            loaded = [hooks.load_input(module, frame) for _, frame in chunk]
+            for (index, frame), row in zip(
+                chunk, hooks.predict_batch(module, loaded, settings), strict=True
+            ):
+                if written is not None:
+                    written.write(hooks.annotate(module, frame, row, settings))
+                kept = {k: v for k, v in row.items() if not isinstance(v, np.ndarray)}
+                rows.append({"path": source_name(video), "frame": index, **kept})
+                if on_frame:
+                    on_frame()
+    return rows
+
+
+def _predict_images(
+    hooks: TaskHooks,
+    module: TaskModule,
+    inputs: Any,
+    settings: Any,
+    on_image: Callable[[], None] | None,
+) -> Predictions:
     found = expand_inputs(inputs, hooks.find_inputs, hooks.check_array)
     if hooks.check_outputs:
         hooks.check_outputs([item for _, item in found if isinstance(item, os.PathLike)], settings)

@@ -333,18 +333,25 @@ def write_outputs(
         return None
     files = [Path(row["path"]) for row in rows if row["path"] is not None]
     masks, overlays = _output_plans(files, settings)
-    palette, names = _palette(module), list(module.hparams.classes)
-    background = names.index("background") if "background" in names else None
     for row in rows:
         if row["path"] is None:
             continue
         path = Path(row["path"])
-        write_indexed_png(masks[path], row["mask"], palette)
-        image = read_input(path, 3)
-        overlay = overlay_classes(image, row["mask"], palette, names, settings.alpha, background)
-        write_image(overlays[path], overlay, quality=90)
+        write_indexed_png(masks[path], row["mask"], _palette(module))
+        write_image(
+            overlays[path], annotate(module, read_input(path, 3), row, settings), quality=90
+        )
         row["mask_file"], row["overlay_file"] = shown_path(masks[path]), shown_path(overlays[path])
     return settings.out
+
+
+def annotate(
+    module: SegmentationTask, image: np.ndarray, row: dict[str, Any], settings: SegmentPredict
+) -> np.ndarray:
+    """``image`` (RGB) with the row's mask laid over it at ``--alpha``, classes named."""
+    names = list(module.hparams.classes)
+    background = names.index("background") if "background" in names else None
+    return overlay_classes(image, row["mask"], _palette(module), names, settings.alpha, background)
 
 
 def check_outputs(files: list[Path], settings: SegmentPredict) -> None:
@@ -385,4 +392,5 @@ HOOKS = TaskHooks(
     write_outputs=write_outputs,
     check_outputs=check_outputs,
     model_latency=_latency,
+    annotate=annotate,
 )

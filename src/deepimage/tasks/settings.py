@@ -150,3 +150,6 @@ class PredictSettings:
     batch_size: int = setting(64, "Images per batch.", low=1, short="-b")
     device: str = setting("auto", "auto, cpu, cuda or mps (checked by engine.devices).")
     skip_bad: bool = setting(False, "Leave out unreadable images (listed as skipped).")
+    vid_stride: int = setting(
+        1, "Videos (.mp4, .avi, .mov, .mkv, .webm): predict every N-th frame, a row each.", low=1
+    )
