@@ -118,7 +118,7 @@ def test_sizes_channels_and_ignored_files(tmp_path: Path) -> None:
     make_image(tmp_path / ".cache" / "a.png")
     data = load_classification_data(tmp_path, val_fraction=0)
     assert data.classes == ["x", "y"]
-    assert split_sizes(data) == {"train": 3}
+    assert split_sizes(data) == {"train": 4}  # subject01 is read by its content
     assert (data.channels, data.image_size) == (3, None)
 
 

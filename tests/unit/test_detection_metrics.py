@@ -50,7 +50,7 @@ def test_matches_cocoeval_on_json_files(tmp_path: Path) -> None:
         direct.summarize()
     ours = coco_metrics(truths, preds, CLASSES)
     for name, value in zip(SUMMARY_NAMES, direct.stats, strict=True):
-        assert ours[name] == pytest.approx(value, abs=1e-4), name
+        assert ours[name] == (None if value < 0 else pytest.approx(value, abs=1e-4)), name
 
 
 def test_perfect_boxes_score_one_and_shifted_boxes_lose_strict_iou() -> None:
@@ -70,3 +70,18 @@ def test_perfect_boxes_score_one_and_shifted_boxes_lose_strict_iou() -> None:
 def test_no_detections_scores_zero() -> None:
     truths, _ = _random_case(2)
     assert coco_metrics(truths, [], CLASSES)["map50"] == 0.0
+
+
+def test_figures_with_nothing_to_measure_are_none_not_minus_one() -> None:
+    """COCOeval's -1 (an area range or a class without true boxes) is None, null in JSON,
+    with detections or without."""
+    large = np.array([[0, 0, 200, 150], [210, 0, 400, 290]], np.float32)  # both over 96 x 96
+    truths = [GroundTruth(1, 400, 300, large, np.array([1, 1]))]
+    perfect = [Prediction(1, large, np.array([0.9, 0.8]), np.array([1, 1]))]
+    for preds, score in ((perfect, 1.0), ([], 0.0)):
+        metrics = coco_metrics(truths, preds, CLASSES)
+        absent = {name for name in SUMMARY_NAMES if metrics[name] is None}
+        assert absent == {"map_small", "map_medium", "mar_small", "mar_medium"}
+        assert metrics["map_large"] == metrics["mar_large"] == pytest.approx(score)
+        assert metrics["per_class"] == {"cat": pytest.approx(score), "dog": None}
+        assert json.loads(json.dumps(metrics))["map_small"] is None

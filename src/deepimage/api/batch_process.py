@@ -6,7 +6,9 @@ optionally ending with ``compress``. :func:`process_files` runs it
 on every image and writes the results under an output folder that mirrors the inputs'
 folder structure, then ``report.json`` there: ``{steps, inputs, out_dir, workers, totals,
 results, skipped}``, one row per image under ``results`` and the images left out under
-``skipped`` as ``{path, reason}``, every path absolute.
+``skipped`` as ``{path, reason}``, every path absolute. Folders give their files with an
+image extension and, by content, those without one (the Yale faces' ``subject01.happy``);
+a file named on its own is read by its content whatever its name.
 
 Files keep their format: a PNG gives a PNG, a JPEG a JPEG (written at quality 95), a GIF
 or PNM a PNG; ``compress`` writes its own format. Pixels keep their type and depth where
@@ -119,7 +121,7 @@ def plan_outputs(
     found: list[tuple[Path, Path]] = []
     skipped: list[dict[str, str]] = []
     for item in inputs:
-        root, files = find_images(item, skipped=skipped)
+        root, files = find_images(item, by_content=True, skipped=skipped)
         if not (inplace or Path(item).is_file()) and outdir_abs.is_relative_to(root.resolve()):
             raise DeepImageError(
                 f"output folder {outdir} is in the input folder {root} (from {item}); "

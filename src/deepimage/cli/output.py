@@ -66,6 +66,17 @@ def counted(number: int, noun: str, plural: str | None = None) -> str:
     return f"{number} {noun if number == 1 else plural or noun + 's'}"
 
 
+def figure(value: float | None, digits: int = 4) -> str:
+    """A metric as printed: ``digits`` decimals, or "n/a" for one with nothing to measure
+    (None in the JSON: COCO's ``map_small`` where no box is small, say).
+
+    Example:
+        >>> figure(0.51234), figure(None), figure(0.5, 3)
+        ('0.5123', 'n/a', '0.500')
+    """
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
 def train_lines(report: dict[str, Any], headline: Sequence[str], what: str = "") -> list[str]:
     """What a training command prints first: the model, data, epochs and speed, then each
     split's ``headline`` figures (those the report has).
@@ -84,7 +95,7 @@ def train_lines(report: dict[str, Any], headline: Sequence[str], what: str = "")
         if split in report:
             metrics = report[split]["metrics"]
             figures = "  ".join(
-                f"{name} {metrics[name]:.4f}" for name in headline if name in metrics
+                f"{name} {figure(metrics[name])}" for name in headline if name in metrics
             )
             lines.append(f"{split}: {figures}")
     return lines

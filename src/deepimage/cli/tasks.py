@@ -28,6 +28,7 @@ from deepimage.cli.output import (
     QUIET,
     console,
     emit,
+    figure,
     files_table,
     literal,
     literal_lines,
@@ -168,7 +169,7 @@ def _evaluate(spec: TaskSpec) -> Any:
         title = literal(f"{result['data']} [{result['split']}], {result['images']} images")
         metrics = Table("metric", "value", title=title)
         for name, value in result["metrics"].items():
-            metrics.add_row(literal(name), f"{value:.4f}")
+            metrics.add_row(literal(name), figure(value))
         emit(
             result,
             as_json,
@@ -185,7 +186,10 @@ def _per_class_table(rows: list[dict[str, Any]]) -> Table | None:
         return None
     table = Table(*(Column(literal(key)) for key in rows[0]))
     for row in rows:
-        table.add_row(*(f"{v:.3f}" if isinstance(v, float) else literal(v) for v in row.values()))
+        shown = [
+            figure(v, 3) if v is None or isinstance(v, float) else literal(v) for v in row.values()
+        ]
+        table.add_row(*shown)
     return table
 
 

@@ -35,6 +35,7 @@ from deepimage.errors import BadImageError, DataNotFoundError, DeepImageError
 from deepimage.io.files import atomic_write
 from deepimage.io.headers import IMAGE_EXTENSIONS
 from deepimage.io.images import DEFAULT_MAX_PIXELS, probe_image
+from deepimage.io.paths import find_images
 
 SPLITS = ("train", "val", "test")
 FASHION_MNIST_CLASSES = (
@@ -184,7 +185,8 @@ def load_classification_data(
     - An image folder: ``root/train/<class>/...``, ``root/val/<class>/...`` and an optional
       ``root/test/<class>/...`` (without ``val/``, val is held out of train); or just
       ``root/<class>/...``, split by class into ``val_fraction`` val, as much test and the
-      rest train. Files are found recursively by extension (:data:`IMAGE_EXTENSIONS`).
+      rest train. Files are found recursively by extension (:data:`IMAGE_EXTENSIONS`), and
+      by content when they have none (:func:`image_files`).
     - A CSV file of ``path,label`` rows (optional ``path,label`` header), paths relative to
       the CSV's folder, split like a folder of classes.
 
@@ -425,20 +427,18 @@ def _class_files(folder: Path, scan: _Scan) -> dict[str, list[Path]]:
 
 
 def image_files(folder: Path) -> list[Path]:
-    """Image files under ``folder`` (recursively, by extension, hidden ones left out)."""
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.suffix.lower() in IMAGE_EXTENSIONS
-        and not path.name.startswith(".")
-        and path.is_file()
-    )
+    """Image files under ``folder`` (recursively, hidden ones left out): by extension, or
+    by content for files without an image extension (the Yale faces' ``subject01.happy``)."""
+    return find_images(folder, by_content=True)[1]
 
 
 IMAGE_READER = FileReader(
-    image_files, probe_image, "images", f"{', '.join(sorted(IMAGE_EXTENSIONS))} files"
+    image_files,
+    probe_image,
+    "images",
+    f"{', '.join(sorted(IMAGE_EXTENSIONS))} files or files of image content",
 )
-"""Image files, found recursively by extension and each decoded once."""
+"""Image files, found recursively by extension or content, each decoded once."""
 
 
 def _load_csv(csv_path: Path, scan: _Scan, seed: int, val_fraction: float) -> ClassificationData:

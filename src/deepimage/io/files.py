@@ -10,11 +10,14 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import errno
+import io
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -145,9 +148,56 @@ def check_writable_folder(folder: str | os.PathLike[str]) -> Path:
     return folder
 
 
+def copy_file(source: str | os.PathLike[str], target: str | os.PathLike[str]) -> None:
+    """Copy ``source`` byte for byte to ``target``, atomically (its folder created).
+
+    Not a hard link: a copy edited in place would change the source through a shared inode.
+
+    Raises:
+        DeepImageError: ``source`` cannot be read (a :class:`WriteError` when ``target``
+            cannot be written).
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> root = pathlib.Path(tempfile.mkdtemp())
+        >>> _ = (root / "a.gif").write_bytes(b"GIF89a")
+        >>> copy_file(root / "a.gif", root / "sub" / "a.gif")
+        >>> (root / "sub" / "a.gif").read_bytes()
+        b'GIF89a'
+    """
+    try:
+        source_file = open(source, "rb")  # noqa: SIM115 - closed by the with below
+    except OSError as error:
+        raise DeepImageError(
+            f"{source}: cannot read it to copy it ({error.strerror or error}); check that it "
+            "still exists and is readable"
+        ) from None
+    with source_file:
+        atomic_write(target, lambda out: shutil.copyfileobj(source_file, out), durable=False)
+
+
 def write_text(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` as UTF-8, atomically."""
     atomic_write(path, lambda handle: handle.write(text.encode()))
+
+
+def write_csv(
+    path: str | os.PathLike[str], header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Write a header and rows as CSV (UTF-8, ``\\n`` line ends), atomically.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "rows.csv"
+        >>> write_csv(path, ["path", "label"], [["a, b.png", "cat"]])
+        >>> path.read_text()
+        'path,label\\n"a, b.png",cat\\n'
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_text(path, buffer.getvalue())
 
 
 def write_json(path: str | os.PathLike[str], data: Any) -> None:

@@ -61,3 +61,16 @@ def class_index(
             "file) to map them."
         )
     return [model[name] for name in named]
+
+
+def class_folder(name: str) -> str:
+    """The folder name a class's outputs go in (predict's sorted copies, crops): path
+    separators become ``-``; a name that would be hidden or mean a folder itself (``.``,
+    ``..``) starts with ``_``.
+
+    Example:
+        >>> class_folder("T-shirt/top"), class_folder(".."), class_folder("cat")
+        ('T-shirt-top', '_..', 'cat')
+    """
+    folder = name.replace("/", "-").replace("\\", "-")
+    return f"_{folder}" if not folder or folder.startswith(".") else folder

@@ -1,5 +1,6 @@
 """The classification task's heavy half: data loading and splits, input conversion,
-batched prediction, evaluation with its plots.
+batched prediction, evaluation with its plots; predict's copies sorted by label are in
+:mod:`deepimage.tasks.classification_outputs`.
 
 Example:
     >>> HOOKS.module.task_name
@@ -25,7 +26,8 @@ from deepimage.tasks.classes import class_index
 from deepimage.tasks.classification import ClassificationTask, LabelTask
 from deepimage.tasks.classification_data import PreparedData, prepare_data
 from deepimage.tasks.classification_metrics import classification_metrics
-from deepimage.tasks.classification_spec import ClassifyEvaluate, ClassifyPredict, ClassifyTrain
+from deepimage.tasks.classification_outputs import check_outputs, write_outputs
+from deepimage.tasks.classification_spec import ClassifyEvaluate, ClassifyTrain, LabelPredict
 from deepimage.tasks.hooks import EvalData, Input, TaskHooks, Training
 from deepimage.tasks.settings import engine_arguments
 from deepimage.viz.plots import plot_confusion_matrix, plot_image_grid, write_confusion_csv
@@ -134,7 +136,7 @@ def load_input(module: ClassificationTask, item: Input) -> np.ndarray:
 
 
 def predict_batch(
-    module: LabelTask, images: list[np.ndarray], settings: ClassifyPredict
+    module: LabelTask, images: list[np.ndarray], settings: LabelPredict
 ) -> list[dict[str, Any]]:
     """``{label, score, top: [{label, score}]}`` per image (HxWxC) or clip (TxHxWxC),
     best first."""
@@ -190,5 +192,12 @@ def _picture(item: torch.Tensor) -> np.ndarray:
 
 
 HOOKS = TaskHooks(
-    ClassificationTask, prepare_training, load_split, score, load_input, predict_batch
+    ClassificationTask,
+    prepare_training,
+    load_split,
+    score,
+    load_input,
+    predict_batch,
+    write_outputs=write_outputs,
+    check_outputs=check_outputs,
 )

@@ -67,10 +67,25 @@ class ClassifyEvaluate(EvaluateSettings):
 
 
 @dataclass
-class ClassifyPredict(PredictSettings):
-    """``classify predict`` options."""
+class LabelPredict(PredictSettings):
+    """The ``predict`` options of every task that labels its inputs (images, clips)."""
 
     top_k: int = setting(5, "Labels (with scores) listed per image.", low=1, short="-k")
+
+
+@dataclass
+class ClassifyPredict(LabelPredict):
+    """``classify predict`` options."""
+
+    out: str | None = setting(
+        None,
+        "Copy each image (byte for byte) into <folder>/<predicted label>/ and write "
+        "<folder>/predictions.csv (path, label, score, and the --top-k labels and scores).",
+        short="-o",
+    )
+    overwrite: bool = setting(
+        False, "Replace files already in the -o folder (without it they are refused)."
+    )
 
 
 def label_summary(row: dict[str, Any]) -> dict[str, str]:

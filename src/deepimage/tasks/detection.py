@@ -142,5 +142,6 @@ class DetectionTask(TaskModule):
         truths = sorted((t for shard in shards for t in shard[0]), key=lambda t: t.image_id)
         predictions = sorted((p for shard in shards for p in shard[1]), key=lambda p: p.image_id)
         metrics = coco_metrics(truths, predictions, self.hparams.classes)
-        self.log("val/map", metrics["map"])
-        self.log("val/map50", metrics["map50"], prog_bar=True)
+        # a val set without a single box has no mAP (None): logged as 0, nothing found
+        self.log("val/map", metrics["map"] or 0.0)
+        self.log("val/map50", metrics["map50"] or 0.0, prog_bar=True)

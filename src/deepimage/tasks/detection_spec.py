@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from deepimage.engine.settings import setting
+from deepimage.errors import DeepImageError
 from deepimage.tasks.registry import TaskSpec, register_task
 from deepimage.tasks.settings import (
     MAX_IMG_SIZE,
@@ -29,6 +30,9 @@ CONF_HELP = (
     "predict's JSON reproduces evaluate's numbers."
 )
 DATA_HELP = "COCO, VOC or YOLO folder, COCO JSON file, or data set name."
+DRAW_CONF = 0.25
+"""Least score drawn (predict's copies, evaluate's examples) and counted in evaluate's
+confusion matrix (Ultralytics' 0.25)."""
 
 
 @dataclass
@@ -82,6 +86,13 @@ class DetectEvaluate(EvaluateSettings):
     batch_size: int = setting(8, "Images per batch.", low=1, short="-b")
     conf: float = setting(DEFAULT_CONF, CONF_HELP, low=0.0, high=1.0)
     iou: float = setting(0.5, "IoU of non-maximum suppression.", low=0.0, high=1.0)
+    draw_conf: float = setting(
+        DRAW_CONF,
+        "Least score drawn in the examples plot and counted in the confusion matrix; the "
+        "metrics and the P, R and F1 curves keep every detection above --conf.",
+        low=0.0,
+        high=1.0,
+    )
 
 
 @dataclass
@@ -93,7 +104,10 @@ class DetectPredict(PredictSettings):
     iou: float = setting(0.5, "IoU of non-maximum suppression.", low=0.0, high=1.0)
     classes: list[str] | None = setting(None, "Keep only these class names (repeat the option).")
     out: str | None = setting(
-        None, "Write annotated copies (boxes, labels, scores) into this folder.", short="-o"
+        None,
+        "Write annotated copies (boxes, labels, scores) into this folder, and the "
+        "--save-txt and --save-crops files.",
+        short="-o",
     )
     overwrite: bool = setting(
         False, "Replace files already in the -o folder (without it they are refused)."
@@ -105,6 +119,29 @@ class DetectPredict(PredictSettings):
         low=0.0,
         high=1.0,
     )
+    save_txt: bool = setting(
+        False,
+        "Also write YOLO label files, -o/labels/<image stem>.txt: a line 'class cx cy w h "
+        "score' per detection above --conf, the box normalised to the image's size, the "
+        "class its line in -o/labels/classes.txt (from 0); the last column is the score "
+        "(Ultralytics' save_conf format). Needs -o.",
+    )
+    save_crops: bool = setting(
+        False,
+        "Also write each detection scoring at least --draw-conf, cropped from the original "
+        "image, as -o/crops/<class>/<image stem>_<n>.jpg (n: its place in the JSON's "
+        "detections, from 0). Needs -o.",
+    )
+
+    def __post_init__(self) -> None:
+        """Refuse --save-txt or --save-crops without a folder to write into."""
+        flags = {"--save-txt": self.save_txt, "--save-crops": self.save_crops}
+        wanted = [flag for flag, on in flags.items() if on]
+        if wanted and not self.out:
+            raise DeepImageError(
+                f"{' and '.join(wanted)} need{'s' if len(wanted) == 1 else ''} -o/--out: "
+                "pass -o FOLDER to write the files into"
+            )
 
 
 def _row_summary(row: dict[str, Any]) -> dict[str, str]:

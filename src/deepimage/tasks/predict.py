@@ -52,13 +52,14 @@ def expand_inputs(
     find: Callable[[str | os.PathLike[str]], list[Path]] | None = None,
     check_array: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> list[tuple[str | None, Input]]:
-    """(shown path or None, file or array) for each image in ``inputs``: a path, a folder
-    (recursive), a glob pattern, a NumPy array, a PIL image, or a list of them. A task
-    whose inputs are not image files (clips) gives ``find`` (a path -> its inputs) and
-    ``check_array`` (an array -> the input, checked)."""
+    """(shown path or None, file or array) for each image in ``inputs``: a path (read by
+    its content whatever its name), a folder (recursive: files with an image extension,
+    and files without one whose content is an image), a glob pattern, a NumPy array, a PIL
+    image, or a list of them. A task whose inputs are not image files (clips) gives
+    ``find`` (a path -> its inputs) and ``check_array`` (an array -> the input, checked)."""
     single = isinstance(inputs, (str, os.PathLike, np.ndarray)) or _is_pil(inputs)
     items = [inputs] if single else list(inputs)
-    find = find or (lambda item: find_images(item)[1])
+    find = find or (lambda item: find_images(item, by_content=True)[1])
     found: list[tuple[str | None, Input]] = []
     for item in items:
         if isinstance(item, np.ndarray):

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from deepimage.engine.settings import setting
-from deepimage.tasks.classification_spec import ClassifyPredict, label_summary
+from deepimage.tasks.classification_spec import LabelPredict, label_summary
 from deepimage.tasks.registry import TaskSpec, register_task
 from deepimage.tasks.settings import (
     MAX_IMG_SIZE,
@@ -85,7 +85,7 @@ class VideoEvaluate(EvaluateSettings):
 
 
 @dataclass
-class VideoPredict(ClassifyPredict):
+class VideoPredict(LabelPredict):
     """``video predict`` options."""
 
     batch_size: int = setting(16, "Clips per batch.", low=1, short="-b")

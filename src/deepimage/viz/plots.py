@@ -76,11 +76,15 @@ def plot_precision_recall(curves: dict[str, Sequence[float]], out: Path) -> None
 
 
 def plot_confusion_matrix(
-    matrix: Sequence[Sequence[int]], classes: list[str], out: Path, normalise: bool = False
+    matrix: Sequence[Sequence[int]],
+    classes: list[str],
+    out: Path,
+    normalise: bool = False,
+    title: str | None = None,
 ) -> None:
     """A confusion matrix heat map, true classes down, predictions across, counts printed
     (with ``normalise``, each row as percentages of its true class: pixel counts are too
-    large to read)."""
+    large to read), under ``title`` when given."""
     cm = np.asarray(matrix)
     if normalise:
         cm = (100 * cm / np.maximum(cm.sum(1, keepdims=True), 1)).round(1)
@@ -90,11 +94,101 @@ def plot_confusion_matrix(
     ticks = range(len(classes))
     ax.set_xticks(ticks, classes, rotation=45, ha="right")
     ax.set_yticks(ticks, classes)
-    title = "confusion matrix (% of each true class)" if normalise else "confusion matrix"
+    title = title or (
+        "confusion matrix (% of each true class)" if normalise else "confusion matrix"
+    )
     ax.set(xlabel="predicted", ylabel="true", title=title)
     for i, j in np.ndindex(cm.shape):
         colour = "white" if cm[i, j] > cm.max() / 2 else "black"
         ax.text(j, i, str(cm[i, j]), ha="center", va="center", color=colour, fontsize=8)
+    _save(fig, out)
+
+
+def plot_confidence_curve(
+    confidence: Sequence[float],
+    per_class: dict[str, Sequence[float]],
+    overall: Sequence[float],
+    name: str,
+    out: Path,
+    marked: float | None = None,
+) -> None:
+    """A figure (precision, recall, F1: ``name``) against the confidence threshold: one thin
+    line per class (named in the legend up to 10 classes), ``overall`` thick, with its value
+    at confidence ``marked`` (the best F1's, say) in the legend and a dashed line there.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "f1.png"
+        >>> f1 = [0.2, 0.6, 0.0]
+        >>> plot_confidence_curve([0, 0.5, 1], {"cat": f1}, f1, "F1", out, marked=0.5)
+        >>> out.stat().st_size > 0
+        True
+    """
+    x = np.asarray(confidence)
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    for label, values in per_class.items():
+        shown = label if len(per_class) <= 10 else None
+        ax.plot(x, values, linewidth=1, alpha=0.6, label=shown)
+    summary = "all classes"
+    if marked is not None:
+        at = int(np.argmin(np.abs(x - marked)))
+        summary += f" {name} {overall[at]:.3f} at {marked:.3f}"
+        ax.axvline(marked, color="grey", linestyle="--", linewidth=1)
+    ax.plot(x, overall, linewidth=3, color="tab:blue", label=summary)
+    ax.set(title=f"{name} against confidence", xlabel="confidence", ylabel=name)
+    ax.set(xlim=(0, 1), ylim=(0, 1.02))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower left" if name != "recall" else "upper right", fontsize=8)
+    _save(fig, out)
+
+
+def plot_box_labels(
+    classes: list[str], labels: np.ndarray, boxes: np.ndarray, sizes: np.ndarray, out: Path
+) -> None:
+    """What the true boxes are: boxes per class, their centres and their width and height
+    (as fractions of the image), and the histogram of their side (the square root of the
+    area, in pixels) with COCO's small / medium / large limits (32 and 96).
+
+    ``labels`` are 0-based class indices, ``boxes`` N x 4 pixel xyxy, ``sizes`` N x 2 the
+    (width, height) of each box's image.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "labels.png"
+        >>> boxes = np.array([[0, 0, 50, 40], [10, 10, 20, 20]])
+        >>> plot_box_labels(["cat"], np.array([0, 0]), boxes, np.array([[100, 80]] * 2), out)
+        >>> out.stat().st_size > 0
+        True
+    """
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    scale = np.tile(np.asarray(sizes, np.float64).reshape(-1, 2), 2)
+    relative = boxes / np.maximum(scale, 1)
+    centres, extents = (relative[:, :2] + relative[:, 2:]) / 2, relative[:, 2:] - relative[:, :2]
+    counts = np.bincount(np.asarray(labels, np.int64), minlength=len(classes))
+    fig, axes = plt.subplots(2, 2, figsize=(9, 8))
+    bars, places, shapes, sides = axes.flat
+    bars.bar(range(len(classes)), counts, color="tab:blue")
+    bars.set_xticks(range(len(classes)), classes, rotation=45 if len(classes) > 5 else 0)
+    bars.set(title=f"boxes per class ({len(boxes)} in all)", ylabel="boxes")
+    places.scatter(*centres.T, s=4, alpha=0.4, rasterized=True)
+    places.set(title="box centres", xlabel="x / width", ylabel="y / height")
+    places.set(xlim=(0, 1), ylim=(1, 0))  # as in the image: y down
+    shapes.scatter(*extents.T, s=4, alpha=0.4, rasterized=True)
+    shapes.set(title="box sizes", xlabel="width / image width", ylabel="height / image height")
+    shapes.set(xlim=(0, 1), ylim=(0, 1))
+    side = np.sqrt(np.prod(boxes[:, 2:] - boxes[:, :2], axis=1).clip(0))
+    sides.hist(side, bins=30, color="tab:blue")
+    for limit in (32, 96):
+        sides.axvline(limit, color="grey", linestyle="--", linewidth=1)
+    small, large = int((side < 32).sum()), int((side > 96).sum())
+    sides.set(
+        title=f"box side: {small} small, {len(side) - small - large} medium, {large} large",
+        xlabel="sqrt(area) in pixels (COCO limits 32, 96)",
+        ylabel="boxes",
+    )
+    for ax in axes.flat:
+        ax.grid(alpha=0.3)
+    fig.tight_layout()
     _save(fig, out)
 
 

@@ -14,12 +14,11 @@ Example:
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 from deepimage.data.detection.items import DetectionData, DetectionItem
 from deepimage.errors import DeepImageError
-from deepimage.io.files import atomic_write, check_writable_folder
+from deepimage.io.files import check_writable_folder, copy_file
 from deepimage.io.outputs import output_paths
 
 
@@ -54,9 +53,4 @@ def place_images(items: list[DetectionItem], folder: Path, names: dict[Path, str
     change the input through a shared inode."""
     folder.mkdir(parents=True, exist_ok=True)
     for item in items:
-        with open(item.image, "rb") as source:
-            atomic_write(
-                folder / names[item.image],
-                lambda out, source=source: shutil.copyfileobj(source, out),
-                durable=False,
-            )
+        copy_file(item.image, folder / names[item.image])
