@@ -1,8 +1,10 @@
-"""``deepimage demo``: the whole classification workflow on data that ships with scikit-learn.
+"""``deepimage demo``: a tour of the toolkit on data that ships with the installed packages.
 
-Training progress and the banner go to stderr; the summary (test accuracy, the labelled
-samples, the run folder and its plots) to stdout, or with ``--json`` the training report
-plus the samples' predictions under ``results``.
+Processing, augmentation, classification, a detector and a segmenter trained on generated
+shapes, face detection and identification, and generation (:mod:`deepimage.demo.tour`);
+``--task NAME`` runs one part. Progress goes to stderr; the figures of each part and the
+path of the HTML page that shows every picture go to stdout, or with ``--json`` one
+document ``{out_dir, page, results: [{name, title, seconds, figures, pictures, run_dir}]}``.
 """
 
 from __future__ import annotations
@@ -11,53 +13,53 @@ from pathlib import Path
 
 import typer
 
-from deepimage.cli.output import JSON, QUIET, console, emit, plot_lines
-from deepimage.data.classification import load_classification_data
-from deepimage.io import write_image
+from deepimage.cli.output import JSON, QUIET, console, emit
+from deepimage.demo.tour import PARTS
 
 
 def demo(
-    epochs: int = typer.Option(20, "--epochs", "-e", min=1, help="Training epochs."),
-    runs_root: str = typer.Option("runs", "--runs", help="Folder that holds run folders."),
+    task: list[str] = typer.Option(
+        None, "--task", "-t", help=f"Run only these parts (repeat): {', '.join(PARTS)}."
+    ),
+    out: Path = typer.Option(Path("runs/demo"), "--out", "-o", help="Folder for everything."),
     quiet: bool = QUIET,
     as_json: bool = JSON,
 ) -> None:
-    """Train small-cnn on scikit-learn's 8x8 digits, evaluate it and label a few images.
+    """A few minutes' tour: every part's figures, then one HTML page with every picture.
 
-    Example: deepimage demo --epochs 5 --json
+    Example: deepimage demo --task detect --task face
     """
-    from deepimage.api.classifier import Classifier
+    from deepimage.demo.page import write_page
+    from deepimage.demo.tour import Tour, run_part
+    from deepimage.errors import DeepImageError
 
-    console.print("[bold]deepimage demo[/]: small-cnn on scikit-learn's handwritten digits")
-    clf = Classifier("small-cnn")
-    report = clf.fit(
-        "digits",
-        epochs=epochs,
-        img_size=16,
-        name="demo",
-        runs_root=runs_root,
-        quiet=quiet,
-        device="cpu",
-    )
-    run_dir = Path(report["out_dir"])
-    samples = _write_samples(run_dir / "samples")
-    predictions = clf.predict([str(p) for p in samples], top_k=3)
-    lines = [
-        f"test top1 {report['test']['metrics']['top1']:.4f} on {report['test']['images']} images "
-        f"({report['train_images_per_s']:.0f} training images/s)",
-        *(f"  {Path(p['path']).name}: {p['label']} ({p['score']:.2f})" for p in predictions),
-        f"run folder: {run_dir}",
-        plot_lines(sorted((run_dir / "plots").glob("*.png"))),
-    ]
-    emit({**report, "results": list(predictions)}, as_json, "\n".join(lines))
-
-
-def _write_samples(folder: Path, count: int = 6) -> list[Path]:
-    """Save a few test digits as PNG files, named after their true label."""
-    test = load_classification_data("digits").splits["test"]
-    paths = []
-    for index in range(count):
-        path = folder / f"digit{index}_true{test.labels[index]}.png"
-        write_image(path, test.images[index].squeeze(-1))
-        paths.append(path)
-    return paths
+    names = task or list(PARTS)
+    unknown = [name for name in names if name not in PARTS]
+    if unknown:
+        raise DeepImageError(f"unknown --task {unknown[0]!r}: choose from {', '.join(PARTS)}")
+    tour = Tour(out, quiet=quiet)
+    sections, lines = [], []
+    for index, name in enumerate(names, 1):
+        console.print(f"[bold]deepimage demo[/] {index}/{len(names)}: {name}")
+        section = run_part(name, tour)
+        sections.append(section)
+        figures = "  ".join(f"{key} {value}" for key, value in section.figures.items())
+        lines.append(f"{section.title} ({section.seconds:.0f} s): {figures}")
+    page = write_page(out / "index.html", sections)
+    lines.append(f"page: {page.resolve()}")
+    document = {
+        "out_dir": str(out.resolve()),
+        "page": str(page.resolve()),
+        "results": [
+            {
+                "name": s.name,
+                "title": s.title,
+                "seconds": s.seconds,
+                "figures": s.figures,
+                "pictures": [str(path.resolve()) for path, _ in s.pictures],
+                "run_dir": s.run_dir,
+            }
+            for s in sections
+        ],
+    }
+    emit(document, as_json, "\n".join(lines))

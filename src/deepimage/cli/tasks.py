@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import Progress
 from rich.table import Column, Table
 from rich.text import Text
 
@@ -200,7 +199,11 @@ def _predict(spec: TaskSpec) -> Any:
         from deepimage.api.model import Model
 
         model = Model.load(model_file, task=spec.name)
-        with Progress(console=console, disable=quiet, transient=True) as bar:
+        from deepimage.api.parallel import progress_bar
+        from deepimage.io.video_stream import is_video
+
+        unit = "frames" if any(is_video(item) for item in inputs) else "images"
+        with progress_bar(quiet, unit) as bar:
             progress = bar.add_task("predicting", total=None)
             rows = model.predict(inputs, on_image=lambda: bar.advance(progress), **given(values))
         print_skipped(rows.skipped, shown=None)

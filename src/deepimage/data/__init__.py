@@ -9,16 +9,30 @@ Example:
     ('digits', 'fashion-mnist', 'mnist')
 """
 
-from deepimage.data.classification import (
-    BUILTIN_DATASETS,
-    ClassificationData,
-    Split,
-    load_classification_data,
-    stratified_split,
-)
-from deepimage.data.idx import read_idx, write_idx
-from deepimage.data.inspect import inspect_data
-from deepimage.data.names import data_search_dirs, find_data
+from importlib import import_module
+from typing import Any
+
+_HOMES = {
+    "BUILTIN_DATASETS": "classification",
+    "ClassificationData": "classification",
+    "Split": "classification",
+    "load_classification_data": "classification",
+    "stratified_split": "classification",
+    "read_idx": "idx",
+    "write_idx": "idx",
+    "inspect_data": "inspect",
+    "data_search_dirs": "names",
+    "find_data": "names",
+}
+"""Where each name lives: loaded on first use, so importing one data module (as the
+command line does) does not load them all."""
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'deepimage.data' has no attribute {name!r}")
+    return getattr(import_module(f"deepimage.data.{_HOMES[name]}"), name)
+
 
 __all__ = [
     "BUILTIN_DATASETS",

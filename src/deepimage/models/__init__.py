@@ -2,6 +2,7 @@
 
 from deepimage.models import classification as _classification  # noqa: F401  (registers models)
 from deepimage.models import detection as _detection  # noqa: F401
+from deepimage.models import detection_tiny as _detection_tiny  # noqa: F401
 from deepimage.models import generation as _generation  # noqa: F401
 from deepimage.models import ocr as _ocr  # noqa: F401
 from deepimage.models import recurrent as _recurrent  # noqa: F401
