@@ -261,3 +261,17 @@ def test_tensorboard_logs_the_losses_of_the_one_row_per_epoch_csv(tmp_path: Path
     for tag, column in (("train/loss_epoch", "train/loss"), ("val/loss", "val/loss")):
         logged = [scalar.value for scalar in events.Scalars(tag)]
         assert np.allclose(logged, [float(row[column]) for row in rows], atol=1e-6), tag
+
+
+def test_fraction_trains_on_a_seeded_share(tmp_path: Path) -> None:
+    def train(*extra: str) -> dict:
+        done = run_deepimage(
+            "classify", "train", "--data", "digits", "--epochs", "1", "--runs", str(tmp_path),
+            "--quiet", "--json", *extra,
+        )  # fmt: skip
+        assert done.code == 0, done.stderr
+        return done.json()
+
+    whole, share = train("--name", "whole"), train("--name", "share", "--fraction", "0.1")
+    assert share["train_images"] == round(whole["train_images"] * 0.1) and share["fraction"] == 0.1
+    assert share["test"]["images"] == whole["test"]["images"]  # evaluation stays whole

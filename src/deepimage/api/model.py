@@ -95,6 +95,9 @@ class Model:
             check_run_name(run.name or run.model)
         self.model = run.model
         training = self.hooks.prepare_training(run)
+        if run.fraction < 1 and "fraction" not in training.extras:  # else the task did
+            kept = training.data.keep_fraction(run.fraction, run.seed)
+            training.extras.update(train_images=kept, fraction=run.fraction)
         training.module.data_card = _data_card(training.settings)
         if training.settings.weights:
             training.module.load_initial_weights(Path(training.settings.weights))

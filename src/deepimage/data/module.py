@@ -10,10 +10,16 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
 import lightning.pytorch as pl
+import numpy as np
 from torch.utils.data import DataLoader, Dataset
 
 from deepimage.data.batches import EpochBatchSampler
+
+T = TypeVar("T")
 
 
 def batch_loader(
@@ -41,6 +47,35 @@ def batch_loader(
     )
 
 
+def seeded_share(items: Sequence[T], fraction: float, seed: int) -> list[T]:
+    """A seeded ``fraction`` of ``items`` (at least one), in their order.
+
+    Example:
+        >>> seeded_share(list("abcdefghij"), 0.3, seed=0)
+        ['c', 'e', 'g']
+    """
+    count = max(1, round(len(items) * fraction))
+    keep = np.random.default_rng(seed).permutation(len(items))[:count]
+    return [items[i] for i in sorted(keep.tolist())]
+
+
+class BatchSubset(Dataset):
+    """Some items of a batch dataset, asked for by batches of their own indices, as
+    :class:`EpochBatchSampler` gives them (with or without the epoch)."""
+
+    def __init__(self, dataset: Dataset, keep: list[int]) -> None:
+        self.dataset, self.keep = dataset, keep
+
+    def __len__(self) -> int:
+        return len(self.keep)
+
+    def __getitem__(self, request: Any) -> Any:
+        if isinstance(request, tuple):  # (epoch, indices)
+            epoch, indices = request
+            return self.dataset[(epoch, [self.keep[i] for i in indices])]
+        return self.dataset[[self.keep[i] for i in request]]
+
+
 class BatchDataModule(pl.LightningDataModule):
     """Train and validation batch datasets; each rank reads its own shard.
     ``train_options`` go to the training batch sampler (see :class:`EpochBatchSampler`)."""
@@ -58,6 +93,12 @@ class BatchDataModule(pl.LightningDataModule):
         self.train, self.val = train, val
         self.batch_size, self.seed, self.workers = batch_size, seed, workers
         self.train_options = train_options
+
+    def keep_fraction(self, fraction: float, seed: int) -> int:
+        """Train on a seeded ``fraction`` of the training set (:func:`seeded_share` of
+        its indices); returns how many are kept."""
+        self.train = BatchSubset(self.train, seeded_share(range(len(self.train)), fraction, seed))
+        return len(self.train)
 
     def _loader(self, dataset: Dataset, shuffle: bool, **options: bool) -> DataLoader:
         return batch_loader(

@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import torch
 
-from deepimage.data.module import BatchDataModule
+from deepimage.data.module import BatchDataModule, seeded_share
 from deepimage.data.segmentation import (
     IGNORED,
     SegmentationData,
@@ -82,6 +82,9 @@ def prepare_training(settings: SegmentTrain) -> Training:
             f"{', '.join(f'{k} {len(v)}' for k, v in loaded.splits.items())}. "
             "Pass --val-fraction 0.2 to hold out a seeded fifth of the images."
         )
+    train = seeded_share(
+        train, settings.fraction, settings.seed
+    )  # of images: crops are not one per image
     channels = _channels(train)
     mean, std = _statistics(train, channels, settings.pretrained)
     weights = _class_weights(settings.class_weights, loaded)
@@ -134,6 +137,7 @@ def prepare_training(settings: SegmentTrain) -> Training:
             "class_weights": weights,
             "train_images": len(train),
             "val_images": len(val),
+            "fraction": settings.fraction,
         },
     )
 

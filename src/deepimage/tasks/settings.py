@@ -100,6 +100,13 @@ class TrainSettings:
         flag="--time",
     )
     skip_bad: bool = setting(False, "Skip unreadable inputs and list them in the report.")
+    fraction: float = setting(
+        1.0,
+        "Train on this seeded share of the training images (quick experiments); "
+        "validation and test stay whole.",
+        low=0.001,
+        high=1.0,
+    )
     name: str | None = setting(None, "Run name (default: the model name).")
     runs_root: str = setting("runs", "Folder that holds run folders.", flag="--runs")
 
