@@ -103,3 +103,12 @@ def test_the_api_and_the_command_line_share_the_gallery_variable(monkeypatch, tm
 
     monkeypatch.setenv("DEEPIMAGE_GALLERY", str(tmp_path / "team.db"))
     assert FaceRecognizer().gallery_path == tmp_path / "team.db"
+
+
+def test_the_quick_top_level_help_is_the_full_one() -> None:
+    from deepimage.cli.main import build_app
+
+    def shown(app: typer.Typer) -> str:
+        return CliRunner().invoke(app, ["--help"], prog_name="deepimage", terminal_width=100).output
+
+    assert shown(build_app(outline=True)) == shown(build_app())

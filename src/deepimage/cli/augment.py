@@ -9,10 +9,11 @@ import typer
 from rich.table import Column, Table
 from rich.text import Text
 
+from deepimage.cli.groups import GROUP_HELP
 from deepimage.cli.output import JSON, emit, print_skipped
 from deepimage.transforms.registry import AUGMENTATIONS, catalog
 
-app = typer.Typer(help="Augmentation presets and pipelines.", no_args_is_help=True)
+app = typer.Typer(help=GROUP_HELP["augment"], no_args_is_help=True)
 
 
 @app.command("list")

@@ -17,10 +17,11 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from deepimage.cli.groups import GROUP_HELP
 from deepimage.cli.output import JSON, console, emit, literal, print_skipped
 from deepimage.data.inspect import DataTask, inspect_data
 
-app = typer.Typer(help="Inspect data sets.", no_args_is_help=True)
+app = typer.Typer(help=GROUP_HELP["data"], no_args_is_help=True)
 
 
 @app.command("inspect")

@@ -23,6 +23,7 @@ from rich.table import Table
 
 from deepimage.api.face_scan import LabelFrom
 from deepimage.api.faces import FaceRecognizer
+from deepimage.cli.groups import GROUP_HELP
 from deepimage.cli.output import (
     JSON,
     QUIET,
@@ -39,10 +40,7 @@ from deepimage.faces.index import IndexKind
 from deepimage.faces.match import THRESHOLDS, Metric
 from deepimage.io.paths import shown_path
 
-app = typer.Typer(
-    help="Face recognition: find faces, embed them, enroll people, identify and verify.",
-    no_args_is_help=True,
-)
+app = typer.Typer(help=GROUP_HELP["face"], no_args_is_help=True)
 
 INPUTS = typer.Argument(
     ...,

@@ -35,16 +35,14 @@ from deepimage.api.process_steps import (
     operation_catalog,
     parse_step,
 )
+from deepimage.cli.groups import GROUP_HELP
 from deepimage.cli.output import JSON, QUIET, console, emit, literal, print_skipped
 from deepimage.errors import DeepImageError
 from deepimage.io.outputs import Existing
 from deepimage.io.writing import WRITABLE_SUFFIXES
 from deepimage.process.registry import Operation, Param, list_operations
 
-app = typer.Typer(
-    help="Classical image operations on files, folders (recursive) and glob patterns.",
-    no_args_is_help=True,
-)
+app = typer.Typer(help=GROUP_HELP["process"], no_args_is_help=True)
 
 INPUTS = typer.Argument(
     ..., help="Image files, folders (searched recursively) or quoted glob patterns."

@@ -17,6 +17,7 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
+from deepimage.cli.groups import GROUP_HELP
 from deepimage.cli.output import (
     JSON,
     QUIET,
@@ -31,11 +32,7 @@ from deepimage.cli.settings import given, keyword, make_command, settings_parame
 from deepimage.errors import DeepImageError
 from deepimage.scratch.run import ScratchTrain
 
-app = typer.Typer(
-    help="Networks written in NumPy alone (forward and backward passes by hand), to see how "
-    "a CNN learns: train them, check their gradients.",
-    no_args_is_help=True,
-)
+app = typer.Typer(help=GROUP_HELP["scratch"], no_args_is_help=True)
 
 TRAIN_HELP = (
     "Train a NumPy network (small-cnn, mlp or rnn) on classification data: writes "
