@@ -24,22 +24,12 @@ from torchvision.ops import FeaturePyramidNetwork
 from torchvision.ops.feature_pyramid_network import LastLevelP6P7
 
 from deepimage.models.registry import register
+from deepimage.models.segmentation import double_conv
 
 WIDTHS = (16, 32, 64, 96, 128)
 """Channels of the five stride-2 stages (strides 2 to 32)."""
 PYRAMID = 64
 """Channels of the pyramid levels and of FCOS's heads."""
-
-
-def _stage(cin: int, cout: int) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, stride=2, padding=1, bias=False),
-        nn.BatchNorm2d(cout),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(cout, cout, 3, padding=1, bias=False),
-        nn.BatchNorm2d(cout),
-        nn.ReLU(inplace=True),
-    )
 
 
 class TinyPyramid(nn.Module):
@@ -51,7 +41,9 @@ class TinyPyramid(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         widths = (3, *WIDTHS)
-        self.stages = nn.ModuleList(_stage(a, b) for a, b in itertools.pairwise(widths))
+        self.stages = nn.ModuleList(
+            double_conv(a, b, stride=2) for a, b in itertools.pairwise(widths)
+        )
         self.fpn = FeaturePyramidNetwork(
             list(WIDTHS[2:]), PYRAMID, extra_blocks=LastLevelP6P7(PYRAMID, PYRAMID)
         )

@@ -53,10 +53,10 @@ class Padded(nn.Module):
         return out[..., :height, :width]
 
 
-def _block(cin: int, cout: int) -> nn.Sequential:
-    """Two 3x3 convolutions, each with batch norm and ReLU."""
+def double_conv(cin: int, cout: int, stride: int = 1) -> nn.Sequential:
+    """Two 3x3 convolutions (the first with ``stride``), each with batch norm and ReLU."""
     return nn.Sequential(
-        nn.Conv2d(cin, cout, 3, padding=1, bias=False),
+        nn.Conv2d(cin, cout, 3, stride=stride, padding=1, bias=False),
         nn.BatchNorm2d(cout),
         nn.ReLU(inplace=True),
         nn.Conv2d(cout, cout, 3, padding=1, bias=False),
@@ -74,10 +74,10 @@ class SmallUNet(nn.Module):
     def __init__(self, in_channels: int, num_classes: int, width: int = 16, depth: int = 4) -> None:
         super().__init__()
         widths = [width * 2**level for level in range(depth + 1)]
-        self.down = nn.ModuleList([_block(in_channels, widths[0])])
-        self.down.extend(_block(widths[i], widths[i + 1]) for i in range(depth))
+        self.down = nn.ModuleList([double_conv(in_channels, widths[0])])
+        self.down.extend(double_conv(widths[i], widths[i + 1]) for i in range(depth))
         self.up = nn.ModuleList(
-            _block(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(depth))
+            double_conv(widths[i + 1] + widths[i], widths[i]) for i in reversed(range(depth))
         )
         self.head = nn.Conv2d(widths[0], num_classes, 1)
 
