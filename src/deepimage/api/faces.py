@@ -461,7 +461,7 @@ class FaceRecognizer:
         if target is not None:
             writer = VideoOut(target, info.fps / stride, (info.width, info.height))
         rows = []
-        with writer as written, progress_bar(self.quiet, "frames") as bar:
+        with writer as written, progress_bar(self.quiet, "frames", transient=True) as bar:
             task = bar.add_task(
                 f"{Path(source_name(video)).name}: frames", total=(info.frames // stride) or None
             )

@@ -112,8 +112,9 @@ class _RateColumn(ProgressColumn):
         return Text(f"{rate} {self.unit}/s", style="progress.data.speed")
 
 
-def progress_bar(quiet: bool, unit: str = "images") -> Progress:
-    """A rich progress bar on stderr with count, ``unit``/s and time left (off when quiet)."""
+def progress_bar(quiet: bool, unit: str = "images", transient: bool = False) -> Progress:
+    """A rich progress bar on stderr with count, ``unit``/s and time left (off when quiet;
+    ``transient``: gone when done)."""
     return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -122,4 +123,5 @@ def progress_bar(quiet: bool, unit: str = "images") -> Progress:
         TimeRemainingColumn(),
         console=Console(stderr=True),
         disable=quiet,
+        transient=transient,
     )

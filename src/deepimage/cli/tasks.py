@@ -203,7 +203,7 @@ def _predict(spec: TaskSpec) -> Any:
         from deepimage.io.video_stream import is_video
 
         unit = "frames" if any(is_video(item) for item in inputs) else "images"
-        with progress_bar(quiet, unit) as bar:
+        with progress_bar(quiet, unit, transient=True) as bar:
             progress = bar.add_task("predicting", total=None)
             rows = model.predict(inputs, on_image=lambda: bar.advance(progress), **given(values))
         print_skipped(rows.skipped, shown=None)
